@@ -1,0 +1,396 @@
+"""Shared builders for every llmon dashboard.
+
+Each helper makes the house rules impossible to forget: panels cannot be built without a unit
+and a description, every query goes to the ``${datasource}`` variable, and every dashboard
+gets the same variables, tags, links and time settings. The dashboard modules then only say
+*what* to show.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+with warnings.catch_warnings():
+    # The SDK nudges towards the v2 (Kubernetes-style) schema, which file provisioning cannot
+    # load; the classic schema is the one we want, so its deprecation notice is noise here.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from grafana_foundation_sdk.builders import bargauge, stat, table, timeseries
+    from grafana_foundation_sdk.builders import common as common_builders
+    from grafana_foundation_sdk.builders import dashboard as dashboard_builders
+    from grafana_foundation_sdk.builders import prometheus as prometheus_builders
+    from grafana_foundation_sdk.cog.encoder import JSONEncoder
+    from grafana_foundation_sdk.models import common as common_models
+    from grafana_foundation_sdk.models import dashboard as dashboard_models
+    from grafana_foundation_sdk.models import prometheus as prometheus_models
+
+DATASOURCE_VARIABLE = "${datasource}"
+PROVISIONED_PROMETHEUS_UID = "prometheus"  # fixed uid in provisioning/datasources/datasources.yml
+TAGS = ["llmon"]
+# The two matchers every query carries so the job and host pickers filter every panel.
+SCOPE = 'job=~"$job", instance=~"$instance"'
+RATE_WINDOW = "[$__rate_interval]"
+
+DashboardModel = dashboard_models.Dashboard
+PROMETHEUS = common_models.DataSourceRef(type_val="prometheus", uid=DATASOURCE_VARIABLE)
+
+# Reusable threshold ladders: (lower bound or None for -inf, colour).
+Steps = Sequence[tuple[float | None, str]]
+HIGH_IS_BAD: Steps = ((None, "green"), (0.8, "orange"), (0.9, "red"))
+LOW_IS_BAD: Steps = ((None, "red"), (0.1, "orange"), (0.2, "green"))
+UP_DOWN: Steps = ((None, "red"), (1, "green"))
+NEUTRAL: Steps = ((None, "green"),)
+
+PanelBuilder = timeseries.Panel | stat.Panel | bargauge.Panel | table.Panel
+P = TypeVar("P", timeseries.Panel, stat.Panel, bargauge.Panel, table.Panel)
+
+
+def selector(metric: str, *extra_matchers: str) -> str:
+    """``metric{job=~"$job", instance=~"$instance", <extra>}``: every query starts here."""
+    return f"{metric}{{{', '.join((SCOPE, *extra_matchers))}}}"
+
+
+def rate(metric: str, *extra_matchers: str) -> str:
+    """``rate(<selector>[$__rate_interval])``: the only way a counter may appear on a panel."""
+    return f"rate({selector(metric, *extra_matchers)}{RATE_WINDOW})"
+
+
+@dataclass(frozen=True)
+class Query:
+    """One panel target: the PromQL, its legend, instant or range, and table format or not."""
+
+    expr: str
+    legend: str = ""
+    instant: bool = False
+    table: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    """A dashboard row: its title and the panels below it, left to right."""
+
+    title: str
+    panels: list[PanelBuilder]
+
+
+def _target(query: Query, ref_id: str) -> prometheus_builders.Dataquery:
+    target = (
+        prometheus_builders.Dataquery()
+        .datasource(PROMETHEUS)
+        .expr(query.expr)
+        .ref_id(ref_id)
+        .legend_format(query.legend or "__auto")
+    )
+    if query.table:
+        target = target.format(prometheus_models.PromQueryFormat.TABLE)
+    return target.instant() if query.instant else target.range()
+
+
+def _thresholds(steps: Steps) -> dashboard_builders.ThresholdsConfig:
+    return (
+        dashboard_builders.ThresholdsConfig()
+        .mode(dashboard_models.ThresholdsMode.ABSOLUTE)
+        .steps([dashboard_models.Threshold(value=value, color=color) for value, color in steps])
+    )
+
+
+def _common(
+    panel: P,
+    *,
+    title: str,
+    description: str,
+    unit: str,
+    queries: Sequence[Query],
+    width: int,
+    height: int,
+    steps: Steps,
+    min_value: float | None,
+    max_value: float | None,
+) -> P:
+    """Apply what every panel shares; the keyword-only signature makes unit and text mandatory."""
+    if not description.strip():
+        raise ValueError(f"panel {title!r} needs a description")
+    panel = (
+        panel.title(title)
+        .description(description)
+        .unit(unit)
+        .datasource(PROMETHEUS)
+        .span(width)
+        .height(height)
+        .thresholds(_thresholds(steps))
+        .targets([_target(query, chr(ord("A") + i)) for i, query in enumerate(queries)])
+    )
+    if min_value is not None:
+        panel = panel.min(min_value)
+    if max_value is not None:
+        panel = panel.max(max_value)
+    return panel
+
+
+def timeseries_panel(
+    title: str,
+    *,
+    description: str,
+    unit: str,
+    queries: Sequence[Query],
+    width: int = 12,
+    height: int = 8,
+    steps: Steps = NEUTRAL,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    stacked: bool = False,
+    negative_y: str | None = None,
+) -> timeseries.Panel:
+    """A time series; ``negative_y`` is a regex of series drawn below the axis (tx, writes)."""
+    panel = _common(
+        timeseries.Panel(),
+        title=title,
+        description=description,
+        unit=unit,
+        queries=queries,
+        width=width,
+        height=height,
+        steps=steps,
+        min_value=min_value,
+        max_value=max_value,
+    )
+    panel = (
+        panel.fill_opacity(20 if stacked else 10)
+        .line_width(1)
+        .show_points(common_models.VisibilityMode.NEVER)
+        .legend(
+            common_builders.VizLegendOptions()
+            .show_legend(True)
+            .display_mode(common_models.LegendDisplayMode.TABLE)
+            .placement(common_models.LegendPlacement.BOTTOM)
+            .calcs(["mean", "max", "lastNotNull"])
+        )
+        .tooltip(
+            common_builders.VizTooltipOptions()
+            .mode(common_models.TooltipDisplayMode.MULTI)
+            .sort(common_models.SortOrder.DESCENDING)
+        )
+    )
+    if steps is not NEUTRAL:  # a real threshold ladder is drawn as dashed lines on the graph
+        panel = panel.thresholds_style(
+            common_builders.GraphThresholdsStyleConfig().mode(common_models.GraphThresholdsStyleMode.DASHED)
+        )
+    if stacked:
+        panel = panel.stacking(common_builders.StackingConfig().mode(common_models.StackingMode.NORMAL))
+    if negative_y is not None:
+        panel = panel.override_by_regexp(
+            negative_y, [dashboard_models.DynamicConfigValue(id_val="custom.transform", value="negative-Y")]
+        )
+    return panel
+
+
+def stat_panel(
+    title: str,
+    *,
+    description: str,
+    unit: str,
+    queries: Sequence[Query],
+    width: int = 6,
+    height: int = 4,
+    steps: Steps = NEUTRAL,
+    min_value: float | None = None,
+    max_value: float | None = None,
+    value_names: dict[str, tuple[str, str]] | None = None,
+) -> stat.Panel:
+    """A single-value tile per series; ``value_names`` maps raw values to (text, colour)."""
+    panel = _common(
+        stat.Panel(),
+        title=title,
+        description=description,
+        unit=unit,
+        queries=queries,
+        width=width,
+        height=height,
+        steps=steps,
+        min_value=min_value,
+        max_value=max_value,
+    )
+    panel = (
+        panel.reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        .graph_mode(common_models.BigValueGraphMode.NONE)
+        .color_mode(common_models.BigValueColorMode.VALUE)
+        .text_mode(common_models.BigValueTextMode.AUTO)
+    )
+    if value_names:
+        panel = panel.mappings(
+            [
+                dashboard_models.ValueMap(
+                    options={
+                        raw: dashboard_models.ValueMappingResult(text=text, color=color, index=index)
+                        for index, (raw, (text, color)) in enumerate(value_names.items())
+                    }
+                )
+            ]
+        )
+    return panel
+
+
+def bargauge_panel(
+    title: str,
+    *,
+    description: str,
+    unit: str,
+    queries: Sequence[Query],
+    width: int = 12,
+    height: int = 8,
+    steps: Steps = NEUTRAL,
+    min_value: float | None = None,
+    max_value: float | None = None,
+) -> bargauge.Panel:
+    """Horizontal bars, one per series: made for "how full is each filesystem"."""
+    panel = _common(
+        bargauge.Panel(),
+        title=title,
+        description=description,
+        unit=unit,
+        queries=queries,
+        width=width,
+        height=height,
+        steps=steps,
+        min_value=min_value,
+        max_value=max_value,
+    )
+    return (
+        panel.reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        .orientation(common_models.VizOrientation.HORIZONTAL)
+        .display_mode(common_models.BarGaugeDisplayMode.GRADIENT)
+        .show_unfilled(True)
+    )
+
+
+def table_panel(
+    title: str,
+    *,
+    description: str,
+    unit: str,
+    queries: Sequence[Query],
+    hidden_columns: Sequence[str] = ("Time", "Value"),
+    width: int = 24,
+    height: int = 6,
+) -> table.Panel:
+    """A table of label sets from instant queries (build info and the like)."""
+    panel = _common(
+        table.Panel(),
+        title=title,
+        description=description,
+        unit=unit,
+        queries=queries,
+        width=width,
+        height=height,
+        steps=NEUTRAL,
+        min_value=None,
+        max_value=None,
+    )
+    return panel.with_transformation(
+        dashboard_models.DataTransformerConfig(
+            id_val="organize",
+            options={"excludeByName": dict.fromkeys(hidden_columns, True)},
+        )
+    )
+
+
+def datasource_variable() -> dashboard_builders.DatasourceVariable:
+    """The ``datasource`` picker, preset to the provisioned Prometheus."""
+    return (
+        dashboard_builders.DatasourceVariable("datasource")
+        .label("Data source")
+        .type("prometheus")
+        .current(
+            dashboard_models.VariableOption(
+                selected=True, text="Prometheus", value=PROVISIONED_PROMETHEUS_UID
+            )
+        )
+    )
+
+
+def query_variable(
+    name: str,
+    *,
+    label: str,
+    query: str,
+    include_all: bool,
+    all_value: str | None = None,
+    current: str | None = None,
+) -> dashboard_builders.QueryVariable:
+    """A ``label_values`` picker refreshed on time change (dashboard-linter's reload rule)."""
+    variable = (
+        dashboard_builders.QueryVariable(name)
+        .label(label)
+        .datasource(PROMETHEUS)
+        .query(query)
+        .definition(query)
+        .refresh(dashboard_models.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(dashboard_models.VariableSort.ALPHABETICAL_ASC)
+        .include_all(include_all)
+        .multi(include_all)
+    )
+    if all_value is not None:
+        variable = variable.all_value(all_value)
+    if include_all:
+        variable = variable.current(
+            dashboard_models.VariableOption(selected=True, text="All", value="$__all")
+        )
+    elif current is not None:
+        variable = variable.current(
+            dashboard_models.VariableOption(selected=True, text=current, value=current)
+        )
+    return variable
+
+
+def dashboard(
+    *,
+    uid: str,
+    title: str,
+    description: str,
+    variables: Sequence[dashboard_builders.QueryVariable | dashboard_builders.DatasourceVariable],
+    sections: Sequence[Section],
+) -> DashboardModel:
+    """Assemble a dashboard with the house settings and number its panels.
+
+    Rows are left expanded with their panels *after* them at the top level: that is how
+    Grafana stores an open row (panels nested inside a row only show when it is collapsed).
+    """
+    builder = (
+        dashboard_builders.Dashboard(title)
+        .uid(uid)
+        .description(description)
+        .tags(TAGS)
+        .readonly()
+        .timezone("browser")
+        .refresh("30s")
+        .time("now-1h", "now")
+        .tooltip(dashboard_models.DashboardCursorSync.CROSSHAIR)
+        .link(
+            dashboard_builders.DashboardLink("llmon dashboards")
+            .type(dashboard_models.DashboardLinkType.DASHBOARDS)
+            .tags(TAGS)
+            .as_dropdown(False)
+            .keep_time(True)
+            .include_vars(False)
+        )
+    )
+    for variable in variables:
+        builder = builder.with_variable(variable)
+    for section in sections:
+        builder = builder.with_row(dashboard_builders.Row(section.title))
+        for panel in section.panels:
+            builder = builder.with_panel(panel)
+    model = builder.build()
+    for panel_id, panel_model in enumerate(model.panels or [], start=1):
+        panel_model.id_val = panel_id
+    return model
+
+
+def encode(model: DashboardModel) -> str:
+    """Stable JSON text: sorted keys, two-space indent, trailing newline (clean diffs)."""
+    text = JSONEncoder(sort_keys=True, indent=2).encode(model)
+    # Round-trip through plain JSON so nested SDK objects and dicts sort the same way.
+    return json.dumps(json.loads(text), sort_keys=True, indent=2, ensure_ascii=False) + "\n"

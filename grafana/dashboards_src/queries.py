@@ -1,0 +1,104 @@
+"""Find, substitute and syntax-check the PromQL inside generated dashboards.
+
+Shared by the unit tests (promtool syntax check) and the integration tests (every panel query
+run against a real Prometheus), so both look at exactly the queries Grafana will send.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+# Values that make a dashboard query a plain PromQL query over everything the variables allow.
+DEFAULT_VALUES: Mapping[str, str] = {
+    "__rate_interval": "1m",
+    "__interval": "1m",
+    "__range": "1h",
+    "job": ".*",
+    "instance": ".*",
+    "datasource": "prometheus",
+}
+
+# $name, ${name}, ${name:format} and the legacy [[name]] forms Grafana interpolates; "$1" in a
+# label_replace() replacement is a regex group reference, not a variable, and stays.
+_VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$([A-Za-z_]\w*)|\[\[(\w+)(?::\w+)?\]\]")
+
+
+def substitute_variables(expr: str, values: Mapping[str, str] = DEFAULT_VALUES) -> str:
+    """Replace Grafana template variables in ``expr`` with ``values``.
+
+    Raises KeyError naming the first variable ``values`` lacks, so a new variable cannot
+    slip through a test as literal ``$something``.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        name = next(group for group in match.groups() if group is not None)
+        if name not in values:
+            raise KeyError(f"no value for Grafana variable ${name} in {expr!r}")
+        return values[name]
+
+    return _VARIABLE.sub(replace, expr)
+
+
+def _dashboard_files(path: Path) -> list[Path]:
+    return sorted(path.glob("*.json")) if path.is_dir() else [path]
+
+
+def iter_panels(dashboard: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    """Every panel, including those nested inside collapsed rows, in document order."""
+    for panel in dashboard.get("panels", []):
+        yield panel
+        yield from panel.get("panels", [])
+
+
+def iter_dashboard_queries(path: str | Path) -> list[tuple[str, str, str]]:
+    """``(dashboard uid, panel title, expr)`` for every PromQL target.
+
+    ``path`` is one dashboard JSON file or a directory of them. Hidden targets are included:
+    Grafana still runs them for transformations and they must stay valid.
+    """
+    found: list[tuple[str, str, str]] = []
+    for file in _dashboard_files(Path(path)):
+        dashboard = json.loads(file.read_text(encoding="utf-8"))
+        for panel in iter_panels(dashboard):
+            for target in panel.get("targets", []):
+                if "expr" in target:
+                    found.append((dashboard["uid"], panel.get("title", ""), target["expr"]))
+    return found
+
+
+def promtool_syntax_errors(named_exprs: Mapping[str, str], promtool: str = "promtool") -> str | None:
+    """Ask ``promtool check rules`` to parse each expression; None when all parse.
+
+    promtool 2.42 has no command that parses a bare expression, but ``check rules`` parses
+    every rule's expr, so each expression becomes a recording rule in its own group named
+    after it: a failure message then says which query broke. Expressions must already be
+    free of Grafana variables (see substitute_variables).
+    """
+    executable = shutil.which(promtool)
+    if executable is None:
+        raise FileNotFoundError(f"{promtool} not found on PATH")
+    groups = [
+        {"name": name, "rules": [{"record": f"dashboard:query_{index}:syntax", "expr": expr}]}
+        for index, (name, expr) in enumerate(named_exprs.items())
+    ]
+    with tempfile.TemporaryDirectory(prefix="llmon-promql-") as tmp:
+        rules = Path(tmp) / "dashboard-queries.rules.yml"
+        rules.write_text(yaml.safe_dump({"groups": groups}, sort_keys=False), encoding="utf-8")
+        result = subprocess.run(
+            [executable, "check", "rules", str(rules)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if result.returncode == 0:
+        return None
+    return (result.stdout + result.stderr).strip()

@@ -1,0 +1,30 @@
+"""Fixtures for the integration tests: API clients for the session's native stack (tests/conftest.py).
+
+grafana/ is not an installed package, so the repository root goes on sys.path here (unless pytest's
+`pythonpath` already put it there) for live_stack to reuse the dashboards' query iterator.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from live_stack import ControlAPI, PrometheusAPI  # noqa: E402 - needs the sys.path entry above
+
+from mock.stack import NativeStack  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def prometheus(stack: NativeStack) -> PrometheusAPI:
+    return PrometheusAPI(stack.prometheus_url)
+
+
+@pytest.fixture(scope="session")
+def control(stack: NativeStack) -> ControlAPI:
+    return ControlAPI(stack.control_url)
