@@ -25,11 +25,13 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import psutil
 
@@ -73,6 +75,7 @@ class Exporter:
     argv: list[str]
     port: int
     process: subprocess.Popen[bytes] | None = None
+    log: IO[bytes] | None = None  # the exporter's own output, shown only if it fails to start
     connection: http.client.HTTPConnection | None = None
     latencies: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0
@@ -108,6 +111,12 @@ class Result:
     node_samples: int
 
 
+def fail(message: str) -> SystemExit:
+    """Print the error and give the exit to raise: status 2, the benchmark could not run."""
+    print(f"node_scrape: error: {message}", file=sys.stderr)
+    return SystemExit(2)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -118,16 +127,13 @@ def llmon_exporter_argv(port: int) -> list[str]:
     beside = Path(sys.executable).parent / "llmon-node-exporter"
     script = str(beside) if beside.exists() else shutil.which("llmon-node-exporter")
     if script is None:
-        raise SystemExit("node_scrape: error: llmon-node-exporter not found; run: make venv")
+        raise fail("llmon-node-exporter not found; run: make venv")
     return [script, f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
 
 
 def node_exporter_argv(binary: str, port: int) -> list[str]:
     if not Path(binary).is_file():
-        raise SystemExit(
-            f"node_scrape: error: {binary} not found;"
-            " install it with: sudo apt-get install prometheus-node-exporter"
-        )
+        raise fail(f"{binary} not found; install it with: sudo apt-get install prometheus-node-exporter")
     collectors = [f"--collector.{name}" for name in (*SHARED_COLLECTORS, *NODE_EXPORTER_ONLY)]
     return [
         binary,
@@ -160,47 +166,61 @@ def count_samples(body: bytes) -> tuple[int, int]:
     return len(lines), sum(1 for line in lines if line.startswith("node_"))
 
 
+def startup_failure(exporter: Exporter, why: str) -> SystemExit:
+    """The one-line error for an exporter that would not serve, followed by what it printed."""
+    output = b""
+    if exporter.log is not None:
+        exporter.log.seek(0)
+        output = exporter.log.read()[-2000:]
+    return fail(f"{exporter.name} {why}\n{output.decode(errors='replace')}".rstrip())
+
+
 def wait_until_serving(exporter: Exporter, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
         assert exporter.process is not None
         if exporter.process.poll() is not None:
-            raise SystemExit(
-                f"node_scrape: error: {exporter.name} exited with code {exporter.process.returncode}"
-            )
+            raise startup_failure(exporter, f"exited with code {exporter.process.returncode}")
         with contextlib.suppress(OSError, http.client.HTTPException):
             exporter.scrape()
             return
         if time.monotonic() > deadline:
-            raise SystemExit(
-                f"node_scrape: error: {exporter.name} does not serve /metrics on port {exporter.port}"
-            )
+            raise startup_failure(exporter, f"does not serve /metrics on port {exporter.port}")
         time.sleep(0.2)
 
 
 @contextlib.contextmanager
 def running(exporters: list[Exporter]) -> Iterator[None]:
     """Start every exporter and stop them all on the way out, Ctrl-C included."""
-    try:
-        for exporter in exporters:
-            exporter.process = subprocess.Popen(exporter.argv, stdin=subprocess.DEVNULL)
-        for exporter in exporters:
-            wait_until_serving(exporter)
-        yield
-    finally:
-        for exporter in exporters:
-            if exporter.connection is not None:
-                exporter.connection.close()
-            if exporter.process is not None and exporter.process.poll() is None:
-                exporter.process.terminate()
-        for exporter in exporters:
-            if exporter.process is None:
-                continue
-            try:
-                exporter.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                exporter.process.kill()
-                exporter.process.wait()
+    with contextlib.ExitStack() as logs:
+        try:
+            for exporter in exporters:
+                exporter.log = logs.enter_context(tempfile.TemporaryFile())
+                exporter.process = subprocess.Popen(
+                    exporter.argv, stdin=subprocess.DEVNULL, stdout=exporter.log, stderr=subprocess.STDOUT
+                )
+            for exporter in exporters:
+                wait_until_serving(exporter)
+            yield
+        finally:
+            stop(exporters)
+
+
+def stop(exporters: list[Exporter]) -> None:
+    """SIGTERM to all, then wait for each, SIGKILL for any that outlives its grace period."""
+    for exporter in exporters:
+        if exporter.connection is not None:
+            exporter.connection.close()
+        if exporter.process is not None and exporter.process.poll() is None:
+            exporter.process.terminate()
+    for exporter in exporters:
+        if exporter.process is None:
+            continue
+        try:
+            exporter.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            exporter.process.kill()
+            exporter.process.wait()
 
 
 def cpu_seconds(exporter: Exporter) -> float:

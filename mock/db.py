@@ -61,14 +61,20 @@ def open_db(path: Path) -> Iterator[sqlite3.Connection]:
 
 @contextmanager
 def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """A write transaction that holds the write lock from its first statement."""
-    conn.execute("BEGIN IMMEDIATE")
+    """A write transaction that holds the write lock from its first statement.
+
+    SQLite failures inside it (locked, file replaced, malformed) become DatabaseError.
+    """
     try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"cannot update the mock database ({exc})") from None
 
 
 def _query(conn: sqlite3.Connection, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
@@ -122,12 +128,9 @@ def _write_clock(conn: sqlite3.Connection, state: ClockState) -> None:
 
 def update_clock(conn: sqlite3.Connection, change: Callable[[ClockState], ClockState]) -> ClockState:
     """Apply ``change`` to the stored clock atomically and return the new state."""
-    try:
-        with immediate(conn):
-            new = change(read_clock(conn))
-            _write_clock(conn, new)
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"cannot update the mock database ({exc})") from None
+    with immediate(conn):
+        new = change(read_clock(conn))
+        _write_clock(conn, new)
     return new
 
 
@@ -141,16 +144,13 @@ def current_clock(conn: sqlite3.Connection, now: float) -> ClockState:
 
 def switch_scenario(conn: sqlite3.Connection, scenario: str, now: float) -> ClockState:
     """Make ``scenario`` active from t=0, recording how long the previous one ran."""
-    try:
-        with immediate(conn):
-            old = read_clock(conn).started(now)
-            conn.execute(
-                "INSERT INTO mock_history (scenario, duration_s) VALUES (?, ?)", (old.scenario, old.t(now))
-            )
-            new = old.switched_to(scenario, now)
-            _write_clock(conn, new)
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"cannot update the mock database ({exc})") from None
+    with immediate(conn):
+        old = read_clock(conn).started(now)
+        conn.execute(
+            "INSERT INTO mock_history (scenario, duration_s) VALUES (?, ?)", (old.scenario, old.t(now))
+        )
+        new = old.switched_to(scenario, now)
+        _write_clock(conn, new)
     return new
 
 

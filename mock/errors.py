@@ -23,22 +23,27 @@ class ScenarioFileError(MockError):
         super().__init__(f"{where}: {reason}")
 
 
-class UnknownScenarioError(MockError):
+class _UnknownNameError(MockError):
+    """A name that is none of the known ones; the message lists them so the user can pick one."""
+
+    what: str  # the kind of name, as the message calls it
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = sorted(known)
+        super().__init__(f"unknown {self.what} {name!r} (known: {', '.join(self.known)})")
+
+
+class UnknownScenarioError(_UnknownNameError):
     """A scenario name that has no file in the scenarios directory."""
 
-    def __init__(self, name: str, known: list[str]) -> None:
-        self.name = name
-        self.known = sorted(known)
-        super().__init__(f"unknown scenario {name!r} (known: {', '.join(self.known)})")
+    what = "scenario"
 
 
-class UnknownHostError(MockError):
+class UnknownHostError(_UnknownNameError):
     """A host name that is not in the seed database."""
 
-    def __init__(self, name: str, known: list[str]) -> None:
-        self.name = name
-        self.known = sorted(known)
-        super().__init__(f"unknown host {name!r} (known: {', '.join(self.known)})")
+    what = "host"
 
 
 class DatabaseError(MockError):

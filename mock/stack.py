@@ -72,7 +72,7 @@ class Ports:
         }
 
 
-# DESIGN section 6; also what grafana/provisioning and the README point at.
+# DESIGN section 6.
 DEFAULT_PORTS = Ports(node_exporter=9871, control=9879, prometheus=9090, alertmanager=9093)
 
 # The compose service addresses prometheus/prometheus.yml scrapes, mapped to the Ports field that
@@ -96,28 +96,33 @@ def free_ports() -> Ports:
     return Ports(*chosen)
 
 
+# The Debian services that listen on the DESIGN's ports when their package is installed.
+DEBIAN_SERVICES = {
+    "prometheus": "prometheus",
+    "alertmanager": "prometheus-alertmanager",
+    "node-exporter": "prometheus-node-exporter",
+}
+
+
 def check_ports_free(ports: Ports) -> None:
-    """Refuse to start when a port is taken: the demo's URLs are fixed by the README and by Grafana's
-    provisioning, so silently moving to another port would leave them pointing at something else."""
+    """Refuse to start when a port is taken. The demo's ports are the documented ones (DESIGN section 6),
+    and what already listens there is often Debian's own Prometheus or Alertmanager service: moving
+    silently to other ports would leave the documented URLs showing that server instead of the demo."""
     for name, port in ports.named().items():
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 sock.bind((LOOPBACK, port))
             except OSError:
+                service = DEBIAN_SERVICES.get(name)
+                advice = (
+                    f"if it is Debian's service: sudo systemctl stop {service}"
+                    if service
+                    else "is another llmon-mock demo running?"
+                )
                 raise StackError(
-                    f"port {port} for {name} is already in use on {LOOPBACK}; stop what listens there"
-                    f" (e.g. a system service: sudo systemctl stop {_debian_service(name)})",
-                    exit_code=2,
+                    f"port {port} for {name} is already in use on {LOOPBACK}; {advice}", exit_code=2
                 ) from None
-
-
-def _debian_service(child: str) -> str:
-    return {
-        "prometheus": "prometheus",
-        "alertmanager": "prometheus-alertmanager",
-        "node-exporter": "prometheus-node-exporter",
-    }.get(child, "<service>")
 
 
 def find_binary(name: str) -> str:
@@ -155,7 +160,9 @@ def native_prometheus_config(
     Only static target addresses (scrape jobs and Alertmanagers) and rule_files change; with `interval`
     the scrape and evaluation intervals are shortened too (tests), and any scrape timeout longer than
     it is cut to it, since Prometheus rejects a timeout above the interval. A target with no native
-    counterpart is an error rather than a silently dead job.
+    counterpart is an error rather than a silently dead job. file_sd paths stay relative: they resolve
+    next to the generated file, where no fleet files are, so the native stack scrapes only its own
+    processes.
     """
     config = json.loads(json.dumps(source))  # deep copy that also proves the YAML is plain data
     for job in config.get("scrape_configs") or []:
@@ -316,7 +323,8 @@ class NativeStack:
         repo_root: Path = REPO_ROOT,
     ) -> None:
         """`ports=None` picks free ports (tests); `interval` (e.g. "1s") overrides the scrape and rule
-        evaluation intervals of prometheus.yml, which otherwise stay the file's own; `admin_api`
+        evaluation intervals of prometheus.yml, which otherwise stay the file's own, and Prometheus's
+        alert resend delay; `admin_api`
         enables Prometheus's TSDB admin endpoints, so tests can wipe history between scenarios."""
         self.var_dir = Path(var_dir).resolve()
         self.scenario = scenario
@@ -418,7 +426,8 @@ class NativeStack:
         self._start_child(child)
 
     def dead_children(self) -> list[Child]:
-        """Children that have exited; the stack never stops one on purpose while running."""
+        """Children that have exited while the stack runs: it only stops them in stop() and restart(),
+        so each of these died on its own."""
         return [child for child in self.children.values() if child.exit_code() is not None]
 
     # --- preparation -------------------------------------------------------------------------------
@@ -489,7 +498,7 @@ class NativeStack:
                     f"--web.listen-address={LOOPBACK}:{ports.node_exporter}",
                     f"--path.procfs={root / 'proc'}",
                     f"--path.sysfs={root / 'sys'}",
-                    f"--path.rootfs={root}",
+                    f"--path.rootfs={root / 'rootfs'}",
                     f"--collector.filesystem.statvfs-file={root / 'statvfs.json'}",
                 ],
                 lambda: http_get(self.node_exporter_url + "/readyz")[0] == 200,
@@ -513,6 +522,9 @@ class NativeStack:
                     f"--storage.tsdb.path={self.var_dir / 'prometheus' / 'data'}",
                     f"--web.listen-address={LOOPBACK}:{ports.prometheus}",
                     *(["--web.enable-admin-api"] if self.admin_api else []),
+                    # Alerts that fired before Alertmanager was discovered are re-sent after this
+                    # delay (default 1m); a shortened interval shortens it too.
+                    *([f"--rules.alert.resend-delay={self.interval}"] if self.interval else []),
                 ],
                 lambda: http_get(self.prometheus_url + "/-/ready")[0] == 200,
             ),
@@ -633,13 +645,14 @@ def _print_urls(stack: NativeStack) -> None:
         ("Alertmanager", alertmanager),
         ("Node exporter", stack.node_exporter_url),
         ("  metrics", stack.node_exporter_url + "/metrics"),
-        ("Mock control API", stack.control_url),
+        ("Mock control API", stack.control_url + "/api/v1/scenarios"),
         ("Logs", str(stack.log_dir)),
     ]
     print(f"llmon native demo is up: scenario {stack.scenario}, seed {stack.seed}")
     for label, url in rows:
         print(f"  {label:<17} {url}")
-    print("Switch scenario:    make scenario S=disk-full")
+    make_var = "" if var == Path("var").resolve() else f" VAR={var}"
+    print(f"Switch scenario:    make scenario S=disk-full{make_var}")
     print(f"                    (or: llmon-mock scenario set disk-full --db {var}/mock.db)")
     print("Stop:               Ctrl-C")
     sys.stdout.flush()
@@ -670,6 +683,8 @@ def run_demo(scenario: str, seed: int, var_dir: Path) -> int:
     stack = NativeStack(Path(var_dir), scenario=scenario, seed=seed, ports=DEFAULT_PORTS)
     with _sigterm_as_interrupt():
         try:
+            for name in REQUIRED_BINARIES:
+                find_binary(name)
             check_ports_free(stack.ports)
             print(f"{PROG}: starting the native stack in {stack.var_dir} ...", flush=True)
             stack.start()

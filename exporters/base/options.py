@@ -81,7 +81,7 @@ def _metavar(annotation: object) -> str:
 def _help(info: FieldInfo, kind: Kind) -> str:
     """The field's description plus its default, except for secrets and defaults that mean "unset"."""
     default = info.get_default(call_default_factory=True)
-    if kind == "secret" or default is None or (kind == "list" and not default):
+    if kind == "secret" or default is None or default == "" or (kind == "list" and not default):
         return info.description or ""
     shown = str(default).lower() if isinstance(default, bool) else default
     return f"{info.description or ''} (default: {shown})"

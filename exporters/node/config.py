@@ -72,6 +72,15 @@ def _switch(collector: str, what: str) -> Any:
     )
 
 
+def _exclude(collector: str, flag_word: str, what: str, default: str) -> Any:
+    """``--collector.<collector>.<flag_word>-exclude``: a regex of `what` the collector skips."""
+    return Field(
+        default,
+        description=f"Regular expression of {what} the {collector} collector skips.",
+        json_schema_extra=flag(f"collector.{collector}.{flag_word}-exclude"),
+    )
+
+
 class NodeSettings(ExporterSettings):
     """Options of llmon-node-exporter on top of the common ones."""
 
@@ -105,31 +114,21 @@ class NodeSettings(ExporterSettings):
         description="JSON file of statvfs results per mount point used instead of statvfs() (twins, tests).",
         json_schema_extra=flag("collector.filesystem.statvfs-file"),
     )
-    collector_filesystem_mount_points_exclude: Regex = Field(
-        DEFAULT_MOUNT_POINTS_EXCLUDE,
-        description="Regular expression of mount points the filesystem collector skips.",
-        json_schema_extra=flag("collector.filesystem.mount-points-exclude"),
+    collector_filesystem_mount_points_exclude: Regex = _exclude(
+        "filesystem", "mount-points", "mount points", DEFAULT_MOUNT_POINTS_EXCLUDE
     )
-    collector_filesystem_fs_types_exclude: Regex = Field(
-        DEFAULT_FS_TYPES_EXCLUDE,
-        description="Regular expression of filesystem types the filesystem collector skips.",
-        json_schema_extra=flag("collector.filesystem.fs-types-exclude"),
+    collector_filesystem_fs_types_exclude: Regex = _exclude(
+        "filesystem", "fs-types", "filesystem types", DEFAULT_FS_TYPES_EXCLUDE
     )
     collector_filesystem_mount_timeout: Duration = Field(
         5.0,
         description="How long one scrape waits for statvfs() of a mount before reporting it stuck.",
         json_schema_extra=flag("collector.filesystem.mount-timeout"),
     )
-    collector_diskstats_device_exclude: Regex = Field(
-        DEFAULT_DISK_DEVICE_EXCLUDE,
-        description="Regular expression of block devices the diskstats collector skips.",
-        json_schema_extra=flag("collector.diskstats.device-exclude"),
+    collector_diskstats_device_exclude: Regex = _exclude(
+        "diskstats", "device", "block devices", DEFAULT_DISK_DEVICE_EXCLUDE
     )
-    collector_netdev_device_exclude: Regex = Field(
-        "",
-        description="Regular expression of network interfaces the netdev collector skips (default: none).",
-        json_schema_extra=flag("collector.netdev.device-exclude"),
-    )
+    collector_netdev_device_exclude: Regex = _exclude("netdev", "device", "network interfaces", "")
 
     def enabled_collectors(self) -> list[str]:
         return [name for name in COLLECTOR_NAMES if getattr(self, f"collector_{name}")]

@@ -12,7 +12,7 @@ import json
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Required, TypedDict, TypeVar, Unpack
 
 with warnings.catch_warnings():
     # The SDK nudges towards the v2 (Kubernetes-style) schema, which file provisioning cannot
@@ -89,7 +89,8 @@ def _target(query: Query, ref_id: str) -> prometheus_builders.Dataquery:
     return target.instant() if query.instant else target.range()
 
 
-def _thresholds(steps: Steps) -> dashboard_builders.ThresholdsConfig:
+def thresholds(steps: Steps) -> dashboard_builders.ThresholdsConfig:
+    """An absolute threshold ladder: for a panel, or ``.build()`` it for a field override."""
     return (
         dashboard_builders.ThresholdsConfig()
         .mode(dashboard_models.ThresholdsMode.ABSOLUTE)
@@ -97,18 +98,39 @@ def _thresholds(steps: Steps) -> dashboard_builders.ThresholdsConfig:
     )
 
 
+class PanelOptions(TypedDict, total=False):
+    """Keywords every panel builder takes: text and queries are mandatory, the size has a default."""
+
+    description: Required[str]
+    unit: Required[str]
+    queries: Required[Sequence[Query]]
+    width: int
+    height: int
+
+
+class ScaledPanelOptions(PanelOptions, total=False):
+    """Plus the threshold ladder and axis bounds of panels that draw values against a scale."""
+
+    steps: Steps
+    min_value: float | None
+    max_value: float | None
+
+
+Options = TypeVar("Options", bound=PanelOptions)
+
+
 def _common(
     panel: P,
-    *,
     title: str,
+    *,
     description: str,
     unit: str,
     queries: Sequence[Query],
     width: int,
     height: int,
-    steps: Steps,
-    min_value: float | None,
-    max_value: float | None,
+    steps: Steps = NEUTRAL,
+    min_value: float | None = None,
+    max_value: float | None = None,
 ) -> P:
     """Apply what every panel shares; the keyword-only signature makes unit and text mandatory."""
     if not description.strip():
@@ -120,7 +142,7 @@ def _common(
         .datasource(PROMETHEUS)
         .span(width)
         .height(height)
-        .thresholds(_thresholds(steps))
+        .thresholds(thresholds(steps))
         .targets([_target(query, chr(ord("A") + i)) for i, query in enumerate(queries)])
     )
     if min_value is not None:
@@ -130,33 +152,22 @@ def _common(
     return panel
 
 
+def _sized(options: Options, width: int, height: int) -> Options:
+    """``options`` with the panel kind's default size filled in where the caller gave none."""
+    options.setdefault("width", width)
+    options.setdefault("height", height)
+    return options
+
+
 def timeseries_panel(
     title: str,
     *,
-    description: str,
-    unit: str,
-    queries: Sequence[Query],
-    width: int = 12,
-    height: int = 8,
-    steps: Steps = NEUTRAL,
-    min_value: float | None = None,
-    max_value: float | None = None,
     stacked: bool = False,
     negative_y: str | None = None,
+    **options: Unpack[ScaledPanelOptions],
 ) -> timeseries.Panel:
-    """A time series; ``negative_y`` is a regex of series drawn below the axis (tx, writes)."""
-    panel = _common(
-        timeseries.Panel(),
-        title=title,
-        description=description,
-        unit=unit,
-        queries=queries,
-        width=width,
-        height=height,
-        steps=steps,
-        min_value=min_value,
-        max_value=max_value,
-    )
+    """A time series (12x8 unless sized); ``negative_y`` is a regex of series drawn below the axis."""
+    panel = _common(timeseries.Panel(), title, **_sized(options, 12, 8))
     panel = (
         panel.fill_opacity(20 if stacked else 10)
         .line_width(1)
@@ -174,7 +185,7 @@ def timeseries_panel(
             .sort(common_models.SortOrder.DESCENDING)
         )
     )
-    if steps is not NEUTRAL:  # a real threshold ladder is drawn as dashed lines on the graph
+    if options.get("steps", NEUTRAL) is not NEUTRAL:  # a real ladder is drawn as dashed lines
         panel = panel.thresholds_style(
             common_builders.GraphThresholdsStyleConfig().mode(common_models.GraphThresholdsStyleMode.DASHED)
         )
@@ -187,79 +198,45 @@ def timeseries_panel(
     return panel
 
 
+def value_mapping(value_names: dict[str, tuple[str, str]]) -> dashboard_models.ValueMap:
+    """Raw values shown as (text, colour), in the order given: ``{"1": ("Up", "green")}``."""
+    return dashboard_models.ValueMap(
+        options={
+            raw: dashboard_models.ValueMappingResult(text=text, color=color, index=index)
+            for index, (raw, (text, color)) in enumerate(value_names.items())
+        }
+    )
+
+
+def _last_value() -> common_builders.ReduceDataOptions:
+    """Each series reduced to its last non-null value: one tile or bar per series."""
+    return common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False)
+
+
 def stat_panel(
     title: str,
     *,
-    description: str,
-    unit: str,
-    queries: Sequence[Query],
-    width: int = 6,
-    height: int = 4,
-    steps: Steps = NEUTRAL,
-    min_value: float | None = None,
-    max_value: float | None = None,
     value_names: dict[str, tuple[str, str]] | None = None,
+    **options: Unpack[ScaledPanelOptions],
 ) -> stat.Panel:
-    """A single-value tile per series; ``value_names`` maps raw values to (text, colour)."""
-    panel = _common(
-        stat.Panel(),
-        title=title,
-        description=description,
-        unit=unit,
-        queries=queries,
-        width=width,
-        height=height,
-        steps=steps,
-        min_value=min_value,
-        max_value=max_value,
-    )
+    """A single-value tile per series (6x4 unless sized); ``value_names`` as in :func:`value_mapping`."""
     panel = (
-        panel.reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        _common(stat.Panel(), title, **_sized(options, 6, 4))
+        .reduce_options(_last_value())
         .graph_mode(common_models.BigValueGraphMode.NONE)
         .color_mode(common_models.BigValueColorMode.VALUE)
         .text_mode(common_models.BigValueTextMode.AUTO)
     )
     if value_names:
-        panel = panel.mappings(
-            [
-                dashboard_models.ValueMap(
-                    options={
-                        raw: dashboard_models.ValueMappingResult(text=text, color=color, index=index)
-                        for index, (raw, (text, color)) in enumerate(value_names.items())
-                    }
-                )
-            ]
-        )
+        panel = panel.mappings([value_mapping(value_names)])
     return panel
 
 
-def bargauge_panel(
-    title: str,
-    *,
-    description: str,
-    unit: str,
-    queries: Sequence[Query],
-    width: int = 12,
-    height: int = 8,
-    steps: Steps = NEUTRAL,
-    min_value: float | None = None,
-    max_value: float | None = None,
-) -> bargauge.Panel:
-    """Horizontal bars, one per series: made for "how full is each filesystem"."""
-    panel = _common(
-        bargauge.Panel(),
-        title=title,
-        description=description,
-        unit=unit,
-        queries=queries,
-        width=width,
-        height=height,
-        steps=steps,
-        min_value=min_value,
-        max_value=max_value,
-    )
+def bargauge_panel(title: str, **options: Unpack[ScaledPanelOptions]) -> bargauge.Panel:
+    """Horizontal bars, one per series (12x8 unless sized): made for "how full is each filesystem"."""
     return (
-        panel.reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        _common(bargauge.Panel(), title, **_sized(options, 12, 8))
+        .reduce_options(_last_value())
         .orientation(common_models.VizOrientation.HORIZONTAL)
         .display_mode(common_models.BarGaugeDisplayMode.GRADIENT)
         .show_unfilled(True)
@@ -269,27 +246,11 @@ def bargauge_panel(
 def table_panel(
     title: str,
     *,
-    description: str,
-    unit: str,
-    queries: Sequence[Query],
     hidden_columns: Sequence[str] = ("Time", "Value"),
-    width: int = 24,
-    height: int = 6,
+    **options: Unpack[PanelOptions],
 ) -> table.Panel:
-    """A table of label sets from instant queries (build info and the like)."""
-    panel = _common(
-        table.Panel(),
-        title=title,
-        description=description,
-        unit=unit,
-        queries=queries,
-        width=width,
-        height=height,
-        steps=NEUTRAL,
-        min_value=None,
-        max_value=None,
-    )
-    return panel.with_transformation(
+    """A table of label sets from instant queries (build info and the like), 24x6 unless sized."""
+    return _common(table.Panel(), title, **_sized(options, 24, 6)).with_transformation(
         dashboard_models.DataTransformerConfig(
             id_val="organize",
             options={"excludeByName": dict.fromkeys(hidden_columns, True)},

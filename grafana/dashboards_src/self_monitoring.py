@@ -21,7 +21,9 @@ from grafana.dashboards_src.common import (
     selector,
     stat_panel,
     table_panel,
+    thresholds,
     timeseries_panel,
+    value_mapping,
 )
 from grafana.dashboards_src.common import dashboard_models as models
 
@@ -32,33 +34,42 @@ TITLE = "llmon self-monitoring"
 # shown whatever exporter job is picked, which the lint exclusion in grafana/dashboards/.lint records.
 PROMETHEUS_JOB = 'job="prometheus"'
 UP_VALUES = {"1": ("Up", "green"), "0": ("Down", "red")}
+RELOAD_VALUES = {"1": ("OK", "green"), "0": ("Failed", "red")}
+# Any failure per second at all is red.
+FAILURE_STEPS = ((None, "green"), (0.001, "red"))
 # Defaults of --collect.timeout (10 s) and the scrape timeout: beyond them data goes missing.
 DURATION_STEPS = ((None, "green"), (5, "orange"), (10, "red"))
+
+
+def _up_tiles(title: str, description: str, metric: str, legend: str) -> PanelBuilder:
+    """Half-width Up/Down tiles, one per series of a 0/1 health metric."""
+    return stat_panel(
+        title,
+        description=description,
+        unit="none",
+        queries=[Query(selector(metric), legend, instant=True)],
+        steps=UP_DOWN,
+        value_names=UP_VALUES,
+        width=12,
+        height=5,
+    )
 
 
 def _targets() -> Section:
     return Section(
         "Targets",
         [
-            stat_panel(
+            _up_tiles(
                 "Exporter targets up",
-                description="Whether Prometheus's last scrape of each llmon exporter succeeded.",
-                unit="none",
-                queries=[Query(selector("up"), "{{job}} {{instance}}", instant=True)],
-                steps=UP_DOWN,
-                value_names=UP_VALUES,
-                width=12,
-                height=5,
+                "Whether Prometheus's last scrape of each llmon exporter succeeded.",
+                "up",
+                "{{job}} {{instance}}",
             ),
-            stat_panel(
+            _up_tiles(
                 "Sources up",
-                description="Whether each exporter's last collection from its upstream source succeeded.",
-                unit="none",
-                queries=[Query(selector("llmon_exporter_up"), "{{job}} {{source}}", instant=True)],
-                steps=UP_DOWN,
-                value_names=UP_VALUES,
-                width=12,
-                height=5,
+                "Whether each exporter's last collection from its upstream source succeeded.",
+                "llmon_exporter_up",
+                "{{job}} {{source}}",
             ),
         ],
     )
@@ -87,7 +98,7 @@ def _collection() -> Section:
                         "{{job}} {{reason}}",
                     )
                 ],
-                steps=((None, "green"), (0.001, "red")),
+                steps=FAILURE_STEPS,
                 min_value=0,
                 width=8,
             ),
@@ -141,13 +152,7 @@ def _prometheus_health() -> PanelBuilder:
     dropped = f"sum(rate({_prometheus('prometheus_notifications_dropped_total')}{RATE_WINDOW}))"
     per_second_failures = [
         models.DynamicConfigValue(id_val="unit", value="cps"),
-        models.DynamicConfigValue(
-            id_val="thresholds",
-            value={
-                "mode": "absolute",
-                "steps": [{"color": "green", "value": None}, {"color": "red", "value": 0.001}],
-            },
-        ),
+        models.DynamicConfigValue(id_val="thresholds", value=thresholds(FAILURE_STEPS).build()),
     ]
     panel = stat_panel(
         "Prometheus health",
@@ -171,18 +176,7 @@ def _prometheus_health() -> PanelBuilder:
             "D",
             [
                 models.DynamicConfigValue(id_val="unit", value="none"),
-                models.DynamicConfigValue(
-                    id_val="mappings",
-                    value=[
-                        {
-                            "type": "value",
-                            "options": {
-                                "1": {"text": "OK", "color": "green", "index": 0},
-                                "0": {"text": "Failed", "color": "red", "index": 1},
-                            },
-                        }
-                    ],
-                ),
+                models.DynamicConfigValue(id_val="mappings", value=[value_mapping(RELOAD_VALUES)]),
             ],
         )
     )

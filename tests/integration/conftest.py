@@ -7,6 +7,7 @@ grafana/ is not an installed package, so the repository root goes on sys.path he
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,14 @@ from mock.stack import NativeStack  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def prometheus(stack: NativeStack) -> PrometheusAPI:
-    return PrometheusAPI(stack.prometheus_url)
+def prometheus(stack: NativeStack) -> Iterator[PrometheusAPI]:
+    api = PrometheusAPI(stack.prometheus_url)
+    yield api
+    api.http.close()
 
 
 @pytest.fixture(scope="session")
-def control(stack: NativeStack) -> ControlAPI:
-    return ControlAPI(stack.control_url)
+def control(stack: NativeStack) -> Iterator[ControlAPI]:
+    api = ControlAPI(stack.control_url)
+    yield api
+    api.http.close()

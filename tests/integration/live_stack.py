@@ -8,7 +8,6 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -71,10 +70,18 @@ class PrometheusAPI:
         params = {"match[]": match} if match else {}
         return self.http.get(f"/api/v1/label/{label}/values", params=params).json()["data"]
 
-    def rules_evaluated_after(self, moment: float) -> bool:
-        """True once every rule group has been evaluated after `moment` (unix seconds)."""
+    def rule_evaluations(self) -> list[float]:
+        """When each rule group was last evaluated (unix seconds)."""
         groups = self.query("prometheus_rule_group_last_evaluation_timestamp_seconds")
-        return bool(groups) and all(float(group["value"][1]) > moment for group in groups)
+        return [float(group["value"][1]) for group in groups]
+
+    def wait_for_rule_rounds_after(self, moment: float) -> None:
+        """Wait until every rule group has been evaluated twice after `moment`: alerts read the
+        recorded series, which a group evaluating in the same round may not have written yet."""
+        first = wait_until(self.rule_evaluations, lambda at: bool(at) and min(at) > moment, "rule evaluation")
+        wait_until(
+            self.rule_evaluations, lambda at: min(at) > max(first), "a second round of rule evaluation"
+        )
 
     def delete_series(self, match: str) -> None:
         """Drop the history of matching series (admin API), so windows start from the next scrape."""
@@ -129,6 +136,17 @@ def load_rules() -> list[Rule]:
                 kind = "record" if "record" in rule else "alert"
                 rules.append(Rule(kind, rule[kind], rule["expr"].strip()))
     return rules
+
+
+_RATE_WINDOW = re.compile(r"\b(?:rate|irate|increase)\([^\[]*\[(\d+)([smh])\]")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+def longest_rate_window(rules: list[Rule]) -> float:
+    """Seconds of the widest rate()/irate()/increase() window any rule uses."""
+    windows = [int(n) * _UNIT_SECONDS[unit] for rule in rules for n, unit in _RATE_WINDOW.findall(rule.expr)]
+    assert windows, "no rate() windows found in prometheus/rules"
+    return float(max(windows))
 
 
 def arrival_time(scenario: Scenario) -> float:
@@ -201,11 +219,3 @@ def panel_queries(prometheus: PrometheusAPI) -> list[PanelQuery]:
         PanelQuery(uid, title, substitute_variables(expr, variables[uid]))
         for uid, title, expr in iter_dashboard_queries(DASHBOARDS_DIR)
     ]
-
-
-def dashboard_uids() -> set[str]:
-    return {json.loads(path.read_text(encoding="utf-8"))["uid"] for path in DASHBOARDS_DIR.glob("*.json")}
-
-
-def repo_path(relative: str) -> Path:
-    return REPO_ROOT / relative

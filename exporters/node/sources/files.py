@@ -36,10 +36,15 @@ def read_text(path: Path) -> str:
     """Read a whole file; any OS error becomes a CollectError("io") naming the file."""
     try:
         return path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        raise CollectError("io", f"{path} does not exist.") from None
     except OSError as exc:
-        raise CollectError("io", f"cannot read {path}: {describe_os_error(exc)}.") from None
+        raise read_error(path, exc) from None
+
+
+def read_error(path: Path, exc: OSError) -> CollectError:
+    """The CollectError("io") for a file that could not be read, for readers that look at errno first."""
+    if isinstance(exc, FileNotFoundError):
+        return CollectError("io", f"{path} does not exist.")
+    return CollectError("io", f"cannot read {path}: {describe_os_error(exc)}.")
 
 
 def list_directory(path: Path) -> list[Path]:

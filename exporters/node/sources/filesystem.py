@@ -55,13 +55,6 @@ class FsStats:
     files_free: int
     read_only: bool
 
-    @classmethod
-    def from_blocks(
-        cls, *, frsize: int, blocks: int, bfree: int, bavail: int, files: int, ffree: int, read_only: bool
-    ) -> FsStats:
-        """statvfs counts blocks of f_frsize bytes; bfree includes root's reserve, bavail does not."""
-        return cls(blocks * frsize, bfree * frsize, bavail * frsize, files, ffree, read_only)
-
 
 # What a stats provider answers per mount point: numbers, or the device_error text.
 StatResult = FsStats | str
@@ -142,7 +135,8 @@ class StatvfsProber:
                 elif (error := call.exception()) is not None:
                     results[mountpoint] = _device_error(error)
                 else:
-                    results[mountpoint] = _from_statvfs(call.result())
+                    result = call.result()
+                    results[mountpoint] = _fs_stats(result, bool(result.f_flag & os.ST_RDONLY))
         return results
 
     def _start(self, mountpoint: str) -> Future[os.statvfs_result]:
@@ -163,15 +157,15 @@ def _device_error(error: BaseException) -> str:
     return describe_os_error(error) if isinstance(error, OSError) else str(error)
 
 
-def _from_statvfs(result: os.statvfs_result) -> FsStats:
-    return FsStats.from_blocks(
-        frsize=result.f_frsize,
-        blocks=result.f_blocks,
-        bfree=result.f_bfree,
-        bavail=result.f_bavail,
-        files=result.f_files,
-        ffree=result.f_ffree,
-        read_only=bool(result.f_flag & os.ST_RDONLY),
+def _fs_stats(counts: os.statvfs_result | _StatvfsEntry, read_only: bool) -> FsStats:
+    """statvfs counts blocks of f_frsize bytes; f_bfree includes root's reserve, f_bavail does not."""
+    return FsStats(
+        size_bytes=counts.f_blocks * counts.f_frsize,
+        free_bytes=counts.f_bfree * counts.f_frsize,
+        avail_bytes=counts.f_bavail * counts.f_frsize,
+        files=counts.f_files,
+        files_free=counts.f_ffree,
+        read_only=read_only,
     )
 
 
@@ -214,15 +208,4 @@ class StatvfsFile:
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"]) or "the document"
             raise malformed(self._path, f"{where}: {first['msg']}") from None
-        return {
-            mountpoint: FsStats.from_blocks(
-                frsize=entry.f_frsize,
-                blocks=entry.f_blocks,
-                bfree=entry.f_bfree,
-                bavail=entry.f_bavail,
-                files=entry.f_files,
-                ffree=entry.f_ffree,
-                read_only=entry.readonly,
-            )
-            for mountpoint, entry in entries.items()
-        }
+        return {mountpoint: _fs_stats(entry, entry.readonly) for mountpoint, entry in entries.items()}

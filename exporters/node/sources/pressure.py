@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from exporters.base import CollectError
-from exporters.node.sources.files import HostPaths, malformed, parse_int, read_text
+from exporters.node.sources.files import HostPaths, malformed, parse_int, read_error
 
 RESOURCES = ("cpu", "io", "memory", "irq")
 MICROSECONDS = 1_000_000
@@ -45,12 +45,11 @@ def read_pressure(paths: HostPaths) -> list[Pressure]:
 
 def _read_psi_file(path: Path) -> str:
     try:
-        with path.open(encoding="utf-8") as handle:
-            return handle.read()
+        return path.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
         if exc.errno == errno.EOPNOTSUPP:
             raise CollectError("unsupported", f"{path} refuses reads: PSI is disabled (psi=0).") from None
-        return read_text(path)  # re-raises with the generic "io" wording
+        raise read_error(path, exc) from None
 
 
 def parse_pressure(resource: str, text: str, path: Path) -> Pressure:

@@ -7,6 +7,7 @@ whose behaviour tests can script.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable
 
@@ -102,13 +103,7 @@ SPEC = ExporterSpec(
 
 def spec_serving(sources: list[Source]) -> ExporterSpec:
     """The fake exporter, serving the given sources instead of its own."""
-    return ExporterSpec(
-        name=SPEC.name,
-        default_port=SPEC.default_port,
-        description=SPEC.description,
-        settings_model=FakeSettings,
-        build_sources=lambda _settings: sources,
-    )
+    return dataclasses.replace(SPEC, build_sources=lambda _settings: sources)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import ipaddress
 import ssl
@@ -88,16 +89,24 @@ def web_config(tmp_path: Path, text: str) -> Path:
     return path
 
 
+def server_tls(certs: dict[str, KeyPair], *settings: str) -> str:
+    """A tls_server_config block serving the test server certificate, plus more of its settings."""
+    lines = [f"cert_file: {certs['server'].cert}", f"key_file: {certs['server'].key}", *settings]
+    return "tls_server_config:\n" + "".join(f"  {line}\n" for line in lines)
+
+
+def basic_auth_header(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
 @pytest.fixture
 def secured(
     tmp_path: Path, certs: dict[str, KeyPair], password_hash: str, start_exporter: StartExporter
 ) -> ExporterServer:
     path = web_config(
         tmp_path,
-        f"""
-tls_server_config:
-  cert_file: {certs["server"].cert}
-  key_file: {certs["server"].key}
+        server_tls(certs)
+        + f"""
 http_server_config:
   headers:
     X-Content-Type-Options: nosniff
@@ -144,14 +153,12 @@ def test_client_certificates_are_required_when_configured(
 ) -> None:
     path = web_config(
         tmp_path,
-        f"""
-tls_server_config:
-  cert_file: {certs["server"].cert}
-  key_file: {certs["server"].key}
-  client_auth_type: RequireAndVerifyClientCert
-  client_ca_file: {certs["client"].cert}
-  min_version: TLS13
-""",
+        server_tls(
+            certs,
+            "client_auth_type: RequireAndVerifyClientCert",
+            f"client_ca_file: {certs['client'].cert}",
+            "min_version: TLS13",
+        ),
     )
     server = start_exporter([], web_config_file=path)
     with httpx.Client(verify=trusting(certs["server"], certs["client"])) as client:
@@ -185,8 +192,8 @@ def test_successful_credentials_are_checked_with_bcrypt_once(
 
     monkeypatch.setattr(webconfig_module.bcrypt, "checkpw", counting_checkpw)
     auth = BasicAuth({"alice": password_hash.encode()})
-    header = "Basic " + httpx.BasicAuth("alice", PASSWORD)._auth_header.split(" ", 1)[1]
-    wrong = "Basic " + httpx.BasicAuth("alice", "guess")._auth_header.split(" ", 1)[1]
+    header = basic_auth_header("alice", PASSWORD)
+    wrong = basic_auth_header("alice", "guess")
     assert [auth.check(header) for _ in range(3)] == [True, True, True]
     assert [auth.check(wrong) for _ in range(2)] == [False, False]
     assert calls == [PASSWORD.encode(), b"guess", b"guess"]
@@ -200,8 +207,7 @@ def test_malformed_authorization_headers_are_refused(password_hash: str, header:
 
 
 def test_passwords_longer_than_bcrypt_accepts_are_refused(password_hash: str) -> None:
-    header = "Basic " + httpx.BasicAuth("alice", "x" * 100)._auth_header.split(" ", 1)[1]
-    assert BasicAuth({"alice": password_hash.encode()}).check(header) is False
+    assert BasicAuth({"alice": password_hash.encode()}).check(basic_auth_header("alice", "x" * 100)) is False
 
 
 @pytest.mark.parametrize(

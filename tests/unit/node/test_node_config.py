@@ -8,9 +8,10 @@ import sys
 import pytest
 
 from exporters.base import run
+from exporters.base.options import options_of
 from exporters.node.__main__ import SPEC
 from exporters.node.collectors import build_sources
-from exporters.node.config import COLLECTOR_NAMES, NodeSettings
+from exporters.node.config import COLLECTOR_NAMES, DEFAULT_DISK_DEVICE_EXCLUDE, NodeSettings
 
 ALL = ", ".join(COLLECTOR_NAMES)
 
@@ -87,3 +88,16 @@ def test_console_script_entry_point() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert _listed(result.stdout.strip()) == [name for name in COLLECTOR_NAMES if name != "os"]
+
+
+
+def test_help_shows_a_filter_default_only_where_there_is_one() -> None:
+    """An empty filter is "no filter": its help must not end in an empty "(default: )"."""
+    helps = {option.flag: option.help for option in options_of(NodeSettings, SPEC.env_prefix)}
+    assert helps["collector.netdev.device-exclude"] == (
+        "Regular expression of network interfaces the netdev collector skips."
+    )
+    assert helps["collector.diskstats.device-exclude"] == (
+        "Regular expression of block devices the diskstats collector skips."
+        f" (default: {DEFAULT_DISK_DEVICE_EXCLUDE})"
+    )

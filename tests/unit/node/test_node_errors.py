@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from node_fixtures import collect_error, fixture_dir, fixture_sources, registry_for, render, source_named
@@ -88,6 +91,23 @@ def test_kernel_without_psi_is_unsupported(tree: Path) -> None:
     error = collect_error(source_named(fixture_sources(tree), "pressure"))
     assert error.reason == "unsupported"
     assert str(tree / "proc/pressure") in error.message
+
+
+
+def test_psi_disabled_at_boot_is_unsupported(tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With psi=0 the files exist but every read fails with EOPNOTSUPP (no file can fake that)."""
+    refused = tree / "proc/pressure/cpu"
+    read_text = Path.read_text
+
+    def refuse_psi(path: Path, *args: Any, **kwargs: Any) -> str:
+        if path == refused:
+            raise OSError(errno.EOPNOTSUPP, os.strerror(errno.EOPNOTSUPP))
+        return read_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", refuse_psi)
+    error = collect_error(source_named(fixture_sources(tree), "pressure"))
+    assert error.reason == "unsupported"
+    assert error.message == f"{refused} refuses reads: PSI is disabled (psi=0)."
 
 
 def test_missing_optional_psi_file_is_skipped(tree: Path) -> None:
