@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import json
 import os
 import shutil
@@ -19,14 +20,14 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 import yaml
+
+from mock import stack_parts
+from mock.stack_parts import Component, Context, http_get
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
@@ -53,47 +54,28 @@ class StackError(Exception):
         self.detail = detail
 
 
-@dataclass(frozen=True)
-class Ports:
-    """The loopback ports of the stack's servers."""
-
-    node_exporter: int
-    control: int
-    prometheus: int
-    alertmanager: int
-
-    def named(self) -> dict[str, int]:
-        """Port per child name, for messages that must say which component a port belongs to."""
-        return {
-            "node-exporter": self.node_exporter,
-            "mock-control": self.control,
-            "prometheus": self.prometheus,
-            "alertmanager": self.alertmanager,
-        }
+# The servers the stack runs besides llmon's own components, with their DESIGN ports (section 6)
+# and the compose addresses prometheus/prometheus.yml gives them.
+SERVERS = {"prometheus": 9090, "alertmanager": 9093}
+SERVER_TARGETS = {"prometheus:9090": "prometheus", "alertmanager:9093": "alertmanager"}
 
 
-# DESIGN section 6.
-DEFAULT_PORTS = Ports(node_exporter=9871, control=9879, prometheus=9090, alertmanager=9093)
-
-# The compose service addresses prometheus/prometheus.yml scrapes, mapped to the Ports field that
-# replaces each natively.
-COMPOSE_TARGETS = {
-    "node-exporter:9871": "node_exporter",
-    "prometheus:9090": "prometheus",
-    "alertmanager:9093": "alertmanager",
-}
+def default_ports(components: list[Component]) -> dict[str, int]:
+    """The DESIGN's ports for every listening child: what the demo binds."""
+    return {**stack_parts.default_ports(components), **SERVERS}
 
 
-def free_ports() -> Ports:
-    """Ports the kernel says are free now. All sockets stay open until every port is chosen so the
-    four are distinct; a race with another process remains possible, as with any bind-0 scheme."""
+def free_ports(names: list[str]) -> dict[str, int]:
+    """A port the kernel says is free now for each name. All sockets stay open until every port is
+    chosen so they are distinct; a race with another process remains possible, as with any bind-0
+    scheme."""
     with contextlib.ExitStack() as stack:
-        chosen = []
-        for _ in range(4):
+        chosen = {}
+        for name in names:
             sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
             sock.bind((LOOPBACK, 0))
-            chosen.append(sock.getsockname()[1])
-    return Ports(*chosen)
+            chosen[name] = sock.getsockname()[1]
+    return chosen
 
 
 # The Debian services that listen on the DESIGN's ports when their package is installed.
@@ -104,11 +86,11 @@ DEBIAN_SERVICES = {
 }
 
 
-def check_ports_free(ports: Ports) -> None:
+def check_ports_free(ports: Mapping[str, int]) -> None:
     """Refuse to start when a port is taken. The demo's ports are the documented ones (DESIGN section 6),
     and what already listens there is often Debian's own Prometheus or Alertmanager service: moving
     silently to other ports would leave the documented URLs showing that server instead of the demo."""
-    for name, port in ports.named().items():
+    for name, port in ports.items():
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -210,18 +192,6 @@ def _duration_seconds(duration: str) -> float:
     raise ValueError(f"unsupported duration {duration!r}")
 
 
-def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
-    """Status and body of a GET; (0, b"") when nothing answers. Standard library only, because the
-    demo must not need the test dependencies."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-    except (OSError, ValueError):
-        return 0, b""
-
-
 def _die_with_parent() -> None:
     """Runs in each child before exec: the kernel sends it SIGTERM if the stack's process dies without
     cleaning up (SIGKILL, a crashed test run), so no server is ever left orphaned."""
@@ -315,7 +285,7 @@ class NativeStack:
         *,
         scenario: str = "normal",
         seed: int = 42,
-        ports: Ports | None = None,
+        ports: Mapping[str, int] | None = None,
         interval: str | None = None,
         twin_interval: float = 1.0,
         ready_timeout: float = 90.0,
@@ -329,7 +299,9 @@ class NativeStack:
         self.var_dir = Path(var_dir).resolve()
         self.scenario = scenario
         self.seed = seed
-        self.ports = ports or free_ports()
+        self.components = stack_parts.all_components()
+        listening = [*default_ports(self.components)]
+        self.ports = dict(ports) if ports is not None else free_ports(listening)
         self.interval = interval
         self.twin_interval = twin_interval
         self.ready_timeout = ready_timeout
@@ -344,28 +316,34 @@ class NativeStack:
         return self.var_dir / "mock.db"
 
     @property
-    def twin_root(self) -> Path:
-        return self.var_dir / "mock" / "node"
-
-    @property
     def log_dir(self) -> Path:
         return self.var_dir / "log"
 
     @property
+    def context(self) -> Context:
+        """What the components' command lines and probes are built from."""
+        return Context(
+            var_dir=self.var_dir,
+            db=self.db_path,
+            ports=self.ports,
+            twin_interval=self.twin_interval,
+            script=console_script,
+        )
+
+    def url(self, name: str) -> str:
+        """Base URL of a listening child ("node-exporter", "mock-control", "prometheus", ...)."""
+        return f"http://{LOOPBACK}:{self.ports[name]}"
+
+    def twin_root(self, slice_name: str) -> Path:
+        return self.context.twin_root(slice_name)
+
+    @property
     def prometheus_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.ports.prometheus}"
+        return self.url("prometheus")
 
     @property
     def alertmanager_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.ports.alertmanager}"
-
-    @property
-    def node_exporter_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.ports.node_exporter}"
-
-    @property
-    def control_url(self) -> str:
-        return f"http://{LOOPBACK}:{self.ports.control}"
+        return self.url("alertmanager")
 
     def prometheus_page(self, page: str) -> str:
         """URL of a Prometheus web page ("targets", "alerts"): upstream builds serve the React UI at
@@ -394,12 +372,11 @@ class NativeStack:
         Prometheus scrapes every target successfully."""
         binaries = {name: find_binary(name) for name in REQUIRED_BINARIES}
         mock_cli = console_script("llmon-mock")
-        exporter_cli = console_script("llmon-node-exporter")
         prometheus_config = self._write_prometheus_config()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try:
             self._prepare_db(mock_cli)
-            self._define_children(binaries, mock_cli, exporter_cli, prometheus_config)
+            self._define_children(binaries, prometheus_config)
             for child in self.children.values():
                 self._start_child(child)
             self.wait_for_targets_up()
@@ -451,8 +428,10 @@ class NativeStack:
             source = yaml.safe_load(source_path.read_text())
         except (OSError, yaml.YAMLError) as error:
             raise StackError(f"cannot read {source_path}: {error}", exit_code=2) from None
+        stands_in = {c.scrape_target: c.name for c in self.components if c.scrape_target}
         addresses = {
-            compose: f"{LOOPBACK}:{getattr(self.ports, field)}" for compose, field in COMPOSE_TARGETS.items()
+            compose: f"{LOOPBACK}:{self.ports[name]}"
+            for compose, name in {**stands_in, **SERVER_TARGETS}.items()
         }
         rules_dir = self.repo_root / "prometheus" / "rules"
         rule_files = sorted(str(path) for pattern in ("*.yml", "*.yaml") for path in rules_dir.glob(pattern))
@@ -465,51 +444,22 @@ class NativeStack:
         )
         return target
 
-    def _define_children(
-        self, binaries: Mapping[str, str], mock_cli: str, exporter_cli: str, prometheus_config: Path
-    ) -> None:
-        """The children in start order: each depends only on those before it."""
-        root, ports, db = self.twin_root, self.ports, str(self.db_path)
+    def _define_children(self, binaries: Mapping[str, str], prometheus_config: Path) -> None:
+        """The children in start order: each depends only on those before it. llmon's own components
+        come from mock.stack_parts; Alertmanager and Prometheus start last."""
+        ports, context = self.ports, self.context
         specs: list[tuple[str, list[str], Callable[[], bool]]] = [
-            (
-                "mock-control",
-                [mock_cli, "control", "--db", db, "--listen", f"{LOOPBACK}:{ports.control}"],
-                lambda: http_get(self.control_url + "/healthz")[0] == 200,
-            ),
-            (
-                "node-twin",
-                [
-                    mock_cli,
-                    "twin",
-                    "node",
-                    "--db",
-                    db,
-                    "--root",
-                    str(root),
-                    "--interval",
-                    str(self.twin_interval),
-                ],
-                lambda: (root / "statvfs.json").is_file() and (root / "proc" / "stat").is_file(),
-            ),
-            (
-                "node-exporter",
-                [
-                    exporter_cli,
-                    f"--web.listen-address={LOOPBACK}:{ports.node_exporter}",
-                    f"--path.procfs={root / 'proc'}",
-                    f"--path.sysfs={root / 'sys'}",
-                    f"--path.rootfs={root / 'rootfs'}",
-                    f"--collector.filesystem.statvfs-file={root / 'statvfs.json'}",
-                ],
-                lambda: http_get(self.node_exporter_url + "/readyz")[0] == 200,
-            ),
+            (component.name, component.argv(context), functools.partial(component.ready, context))
+            for component in self.components
+        ]
+        specs += [
             (
                 "alertmanager",
                 [
                     binaries["alertmanager"],
                     f"--config.file={self.repo_root / 'prometheus' / 'alertmanager.yml'}",
                     f"--storage.path={self.var_dir / 'alertmanager'}",
-                    f"--web.listen-address={LOOPBACK}:{ports.alertmanager}",
+                    f"--web.listen-address={LOOPBACK}:{ports['alertmanager']}",
                     "--cluster.listen-address=",
                 ],
                 lambda: http_get(self.alertmanager_url + "/-/ready")[0] == 200,
@@ -520,7 +470,7 @@ class NativeStack:
                     binaries["prometheus"],
                     f"--config.file={prometheus_config}",
                     f"--storage.tsdb.path={self.var_dir / 'prometheus' / 'data'}",
-                    f"--web.listen-address={LOOPBACK}:{ports.prometheus}",
+                    f"--web.listen-address={LOOPBACK}:{ports['prometheus']}",
                     *(["--web.enable-admin-api"] if self.admin_api else []),
                     # Alerts that fired before Alertmanager was discovered are re-sent after this
                     # delay (default 1m); a shortened interval shortens it too.
@@ -602,7 +552,7 @@ class NativeStack:
             )
         target = down[0]
         port = int(target["labels"]["instance"].rsplit(":", 1)[-1])
-        owner = next((name for name, owned in self.ports.named().items() if owned == port), None)
+        owner = next((name for name, owned in self.ports.items() if owned == port), None)
         detail = ""
         if owner is not None:
             child = self.children[owner]
@@ -643,11 +593,13 @@ def _print_urls(stack: NativeStack) -> None:
         ("  targets", stack.prometheus_page("targets")),
         ("  alerts", stack.prometheus_page("alerts")),
         ("Alertmanager", alertmanager),
-        ("Node exporter", stack.node_exporter_url),
-        ("  metrics", stack.node_exporter_url + "/metrics"),
-        ("Mock control API", stack.control_url + "/api/v1/scenarios"),
-        ("Logs", str(stack.log_dir)),
     ]
+    for component in stack.components:
+        if component.port is not None:
+            url = stack.url(component.name)
+            rows.append((component.title, url))
+            rows += [(f"  {label}", url + path) for label, path in component.links]
+    rows.append(("Logs", str(stack.log_dir)))
     print(f"llmon native demo is up: scenario {stack.scenario}, seed {stack.seed}")
     for label, url in rows:
         print(f"  {label:<17} {url}")
@@ -680,7 +632,8 @@ def run_demo(scenario: str, seed: int, var_dir: Path) -> int:
     """`llmon-mock demo`: start the native stack on the DESIGN's default ports, print where everything
     is and run until Ctrl-C or SIGTERM. Exit 0 after a requested stop, 2 when something must be
     installed or a port freed first, 1 when the stack fails."""
-    stack = NativeStack(Path(var_dir), scenario=scenario, seed=seed, ports=DEFAULT_PORTS)
+    components = stack_parts.all_components()
+    stack = NativeStack(Path(var_dir), scenario=scenario, seed=seed, ports=default_ports(components))
     with _sigterm_as_interrupt():
         try:
             for name in REQUIRED_BINARIES:

@@ -68,9 +68,35 @@ class _TLSServerConfig(_Strict):
         return self
 
 
+# exporter-toolkit lets the operator add exactly these response headers, and restricts the values of
+# two of them; anything else (Content-Type, Content-Length, a value with a line break) would corrupt
+# the server's own response, so it is refused at startup.
+_ALLOWED_HEADERS: dict[str, frozenset[str] | None] = {
+    "Content-Security-Policy": None,
+    "X-Frame-Options": frozenset({"deny", "sameorigin"}),
+    "X-Content-Type-Options": frozenset({"nosniff"}),
+    "X-XSS-Protection": None,
+    "Strict-Transport-Security": None,
+}
+
+
 class _HTTPServerConfig(_Strict):
     headers: dict[str, str] = {}
     http2: bool = True
+
+    @field_validator("headers")
+    @classmethod
+    def _security_headers_only(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            if name not in _ALLOWED_HEADERS:
+                raise ValueError(f"header {name!r} is not one of {', '.join(_ALLOWED_HEADERS)}")
+            allowed = _ALLOWED_HEADERS[name]
+            if allowed is not None and value.lower() not in allowed:
+                raise ValueError(f"header {name} accepts {' or '.join(sorted(allowed))}, not {value!r}")
+            if "\r" in value or "\n" in value:
+                raise ValueError(f"header {name} has a line break in its value")
+        # Blank means unset, as in exporter-toolkit.
+        return {name: value for name, value in headers.items() if value}
 
 
 class _WebConfigFile(_Strict):

@@ -58,14 +58,14 @@ def test_alertmanager_ui_lists_watchdog(stack: NativeStack, page: Page):
 
 @pytest.mark.parametrize("path", LANDING_LINKS)
 def test_node_exporter_landing_page_link_opens(stack: NativeStack, page: Page, path: str):
-    page.goto(f"{stack.node_exporter_url}/")
+    page.goto(f"{stack.url('node-exporter')}/")
     links = page.locator("a")
     by_path = {
         links.nth(i).evaluate("a => new URL(a.href).pathname"): links.nth(i) for i in range(links.count())
     }
     assert path in by_path, f"the landing page links to {sorted(by_path)}"
 
-    url = f"{stack.node_exporter_url}{path}"
+    url = f"{stack.url('node-exporter')}{path}"
     with page.expect_response(url) as response:
         by_path[path].click()
 

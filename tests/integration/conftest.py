@@ -30,6 +30,6 @@ def prometheus(stack: NativeStack) -> Iterator[PrometheusAPI]:
 
 @pytest.fixture(scope="session")
 def control(stack: NativeStack) -> Iterator[ControlAPI]:
-    api = ControlAPI(stack.control_url)
+    api = ControlAPI(stack.url("mock-control"))
     yield api
     api.http.close()

@@ -149,6 +149,12 @@ def longest_rate_window(rules: list[Rule]) -> float:
     return float(max(windows))
 
 
+def configured_jobs() -> set[str]:
+    """The scrape jobs of the repository's prometheus/prometheus.yml."""
+    config = yaml.safe_load((REPO_ROOT / "prometheus" / "prometheus.yml").read_text())
+    return {job["job_name"] for job in config["scrape_configs"]}
+
+
 def arrival_time(scenario: Scenario) -> float:
     """Scenario seconds until the last phase's ramp has ended: from then on the host is in the state
     the scenario is about, so that is where a test jumps the clock to."""

@@ -23,6 +23,7 @@ from live_stack import (
     ControlAPI,
     PrometheusAPI,
     arrival_time,
+    configured_jobs,
     load_rules,
     longest_rate_window,
     panel_queries,
@@ -37,13 +38,14 @@ pytestmark = pytest.mark.integration
 SCENARIOS = load_scenarios()
 ORDER = [DEFAULT_SCENARIO, *sorted(name for name in SCENARIOS if name != DEFAULT_SCENARIO)]
 RULES = load_rules()
-NODE_JOB = "llmon-node"
+# Every llmon exporter's job: their history is wiped and re-scraped around each scenario switch.
+LLMON_JOBS = sorted(job for job in configured_jobs() if job.startswith("llmon-"))
 
 
 def wait_for_twin_write(stack: NativeStack) -> float:
     """Wait for a file the twin wrote a full tick from now, hence computed from the clock as it is
     now; returns its modification time."""
-    proc_stat = stack.twin_root / "proc" / "stat"
+    proc_stat = stack.twin_root("node") / "proc" / "stat"
     fresh = time.time() + stack.twin_interval
     return wait_until(lambda: proc_stat.stat().st_mtime, lambda mtime: mtime > fresh, "the twin writing")
 
@@ -57,13 +59,17 @@ def active(
     control.jump(arrival_time(scenario))
     wait_for_twin_write(stack)
 
-    prometheus.delete_series(f'{{job="{NODE_JOB}"}}')
-    wait_until(lambda: prometheus.stored_scrapes(NODE_JOB), lambda n: n >= 1, "a scrape of the arrived state")
+    prometheus.delete_series('{job=~"llmon-.*"}')
+    for job in LLMON_JOBS:
+        wait_until(lambda job=job: prometheus.stored_scrapes(job), lambda n: n >= 1, f"a {job} scrape")
     status = control.jump(longest_rate_window(RULES))
     assert status["scenario"] == scenario.name
     written = wait_for_twin_write(stack)
-    scraped = wait_until(
-        lambda: prometheus.last_scrape(NODE_JOB), lambda at: at > written, "a scrape after it"
+    scraped = max(
+        wait_until(
+            lambda job=job: prometheus.last_scrape(job), lambda at: at > written, f"a {job} scrape after it"
+        )
+        for job in LLMON_JOBS
     )
     prometheus.wait_for_rule_rounds_after(scraped)
     yield scenario

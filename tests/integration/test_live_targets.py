@@ -6,26 +6,21 @@ from __future__ import annotations
 import httpx
 import pytest
 import yaml
-from live_stack import RULES_DIR, PrometheusAPI, wait_until
+from live_stack import RULES_DIR, PrometheusAPI, configured_jobs, wait_until
 
 from exporters.node.collectors import build_sources
 from exporters.node.config import NodeSettings
-from mock.stack import REPO_ROOT, NativeStack
+from mock.stack import NativeStack
 
 pytestmark = pytest.mark.integration
-
-
-def configured_jobs() -> set[str]:
-    config = yaml.safe_load((REPO_ROOT / "prometheus" / "prometheus.yml").read_text())
-    return {job["job_name"] for job in config["scrape_configs"]}
 
 
 def test_every_configured_job_is_scraped_on_the_native_ports(stack: NativeStack, prometheus: PrometheusAPI):
     targets = prometheus.targets()
     assert {target["labels"]["job"] for target in targets} == configured_jobs()
+    scraped = [component.name for component in stack.components if component.scrape_target]
     assert {target["labels"]["instance"] for target in targets} == {
-        f"127.0.0.1:{port}"
-        for port in (stack.ports.node_exporter, stack.ports.prometheus, stack.ports.alertmanager)
+        f"127.0.0.1:{stack.ports[name]}" for name in [*scraped, "prometheus", "alertmanager"]
     }
     down = [(target["labels"]["job"], target["lastError"]) for target in targets if target["health"] != "up"]
     assert down == []

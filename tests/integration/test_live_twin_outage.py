@@ -20,7 +20,7 @@ CPU_SECONDS = 'sum(node_cpu_seconds_total{job="llmon-node"})'
 
 
 def sources_up(stack: NativeStack) -> dict[str, float]:
-    response = httpx.get(f"{stack.node_exporter_url}/metrics")
+    response = httpx.get(f"{stack.url('node-exporter')}/metrics")
     assert response.status_code == 200
     families = {family.name: family for family in text_string_to_metric_families(response.text)}
     return {sample.labels["source"]: sample.value for sample in families["llmon_exporter_up"].samples}

@@ -226,6 +226,18 @@ def test_passwords_longer_than_bcrypt_accepts_are_refused(password_hash: str) ->
             "tls_server_config: {cert_file: a, key_file: b, min_version: TLS13, max_version: TLS12}\n",
             "min_version is newer than max_version",
         ),
+        (
+            "http_server_config: {headers: {Content-Type: text/html}}\n",
+            "header 'Content-Type' is not one of Content-Security-Policy",
+        ),
+        (
+            "http_server_config: {headers: {X-Frame-Options: allow-from}}\n",
+            "header X-Frame-Options accepts deny or sameorigin, not 'allow-from'",
+        ),
+        (
+            'http_server_config: {headers: {X-XSS-Protection: "1\\r\\nSet-Cookie: a=b"}}\n',
+            "header X-XSS-Protection has a line break in its value",
+        ),
     ],
 )
 def test_invalid_web_config_is_one_line_and_exit_2(
