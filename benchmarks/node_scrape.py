@@ -35,25 +35,14 @@ from typing import IO
 
 import psutil
 
+from exporters.node.config import COLLECTOR_NAMES
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 
 # The collectors llmon implements, which both exporters run. node_exporter's netclass is part of what
 # llmon's netdev source covers (node_network_up/_info/_mtu_bytes), so it is enabled on that side.
-SHARED_COLLECTORS = (
-    "cpu",
-    "meminfo",
-    "loadavg",
-    "pressure",
-    "filesystem",
-    "diskstats",
-    "netdev",
-    "uname",
-    "os",
-    "stat",
-    "time",
-    "hwmon",
-)
+SHARED_COLLECTORS = COLLECTOR_NAMES
 NODE_EXPORTER_ONLY = ("netclass",)
 
 # What Prometheus 2.42 asks for (scrape/scrape.go: scrapeAcceptHeader), and it always accepts gzip.

@@ -48,6 +48,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from mock.errors import ScenarioFileError, UnknownScenarioError
+from mock.scenario_containers import ContainerTargets
+from mock.twins.gpu.targets import GpuTargets
+from mock.twins.litellm.targets import LitellmTargets
 
 SCENARIOS_DIR = Path(__file__).with_name("scenarios")
 DEFAULT_SCENARIO = "normal"
@@ -144,6 +147,9 @@ class Phase(_Strict):
     ramp: Annotated[float, Field(ge=0.0)] = 0.0
     name: str | None = None
     host: HostTargets = HostTargets()
+    containers: ContainerTargets = ContainerTargets()  # see mock/scenario_containers.py
+    litellm: LitellmTargets | None = None  # see mock/twins/litellm/targets.py
+    gpu: GpuTargets = GpuTargets()  # see mock/twins/gpu/targets.py
 
 
 # The host before any scenario: also what a phase inherits for anything no earlier phase set.

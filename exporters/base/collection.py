@@ -7,6 +7,7 @@ a thread, so a call that overruns is abandoned and the source is not called agai
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -16,6 +17,8 @@ from prometheus_client import Metric
 from .errors import CollectError, ConfigError
 from .selfmetrics import SourceHealth
 from .source import Source
+
+log = logging.getLogger(__name__)
 
 #: Longest stop() waits for one loop thread; loops wake on stop at once, this only bounds a bug.
 _JOIN_SECONDS = 2.0
@@ -97,12 +100,20 @@ class Collection:
             threading.Thread(target=self._collect_scrape_time, name="first-collection", daemon=True).start()
 
     def stop(self) -> None:
-        """Stop the loops; calls still running are abandoned (their threads are daemons)."""
+        """Stop the loops, then close every source; calls still running are abandoned (their threads
+        are daemons). A source that fails to close is logged and the others are still closed."""
         with self._wake:
+            if self._stopped:
+                return
             self._stopped = True
             self._wake.notify_all()
         for loop in self._loops:
             loop.join(_JOIN_SECONDS)
+        for source in self.sources:
+            try:
+                source.close()
+            except Exception as error:  # one source's cleanup must not stop the others'
+                log.warning("closing source failed", extra={"source": source.name, "error": str(error)})
 
     def pending(self) -> list[str]:
         """Sources whose first collection attempt has not ended yet."""

@@ -28,3 +28,8 @@ class Source(ABC):
     def describe(self) -> Iterable[Metric]:
         """Families known without touching the upstream, used at registration to detect clashes."""
         return ()
+
+    def close(self) -> None:
+        """Release what the source holds open (watcher threads, pools, connections) when the exporter
+        stops. Called once, after the collection loops have ended; the default holds nothing."""
+        return

@@ -14,11 +14,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from grafana import DASHBOARDS_DIR
-from grafana.dashboards_src import self_monitoring, server_health
+from grafana.dashboards_src import containers, gpus, litellm, self_monitoring, server_health
 from grafana.dashboards_src.common import DashboardModel, encode
 
 PROG = "python -m grafana.dashboards_src.generate"
-BUILDERS: tuple[Callable[[], DashboardModel], ...] = (server_health.build, self_monitoring.build)
+BUILDERS: tuple[Callable[[], DashboardModel], ...] = (
+    server_health.build,
+    self_monitoring.build,
+    containers.build,
+    gpus.build,
+    litellm.build,
+)
 
 
 def render_all() -> dict[str, str]:

@@ -25,10 +25,23 @@ DEFAULT_VALUES: Mapping[str, str] = {
     "job": ".*",
     "instance": ".*",
     "datasource": "prometheus",
+    "gpu": ".*",
+    "price": "0.15",
+    "name": ".*",  # the Containers dashboard's container picker
+    "team": ".*",  # the Gateway and spend dashboard's team, key and model pickers
+    "key": ".*",
+    "model": ".*",
 }
 
 # $name, ${name}, ${name:format} and the legacy [[name]] forms Grafana interpolates; "$1" in a
 # label_replace() replacement is a regex group reference, not a variable, and stays.
+# Panels that show nothing on a healthy server because they list faults, keyed "<uid>/<title>", each
+# with its reason. The Grafana E2E test allows "No data" on them and the integration test lets them be
+# empty in the normal scenario, but only if some scenario lists the panel and so proves its query.
+EMPTY_WHEN_HEALTHY: Mapping[str, str] = {
+    "llmon-gpus/XID errors": "lists XID events, and a healthy GPU raises none (gpu-xid-error shows it)",
+}
+
 _VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$([A-Za-z_]\w*)|\[\[(\w+)(?::\w+)?\]\]")
 
 

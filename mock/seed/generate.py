@@ -27,7 +27,10 @@ from faker import Faker
 from mock.db import SCHEMA_VERSION
 from mock.errors import MockError
 from mock.scenario import DEFAULT_SCENARIO
+from mock.seed.containers import fill_containers
+from mock.seed.gpus import fill_gpus
 from mock.seed.hardware import CPU_MODELS, DRIVES, GPU_MODELS, HOST_CLASSES, OS_PROFILES, CpuModel, HostClass
+from mock.seed.litellm import fill_litellm
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 PAGE_SIZE = 4096
@@ -270,6 +273,9 @@ def generate_rows(seed: int) -> SeedRows:
         rows.add("gpu_models", id=model_id, **model)
     for host_id, cls in enumerate(HOST_CLASSES, start=1):
         _host(rows, host_id, cls, rng, fake)
+    fill_gpus(rows, seed)
+    fill_litellm(rows, seed)
+    fill_containers(rows, seed)  # keep last: it hands out the GPUs seeded above
     return rows
 
 

@@ -193,6 +193,38 @@ CREATE TABLE gpus (
     UNIQUE (host_id, minor_number)
 );
 
+-- How each GPU differs from its siblings in the twin (mock/twins/gpu/state.py).
+CREATE TABLE gpu_twin (
+    gpu_id                  INTEGER PRIMARY KEY REFERENCES gpus (id),
+    temp_offset_c           REAL    NOT NULL,
+    load_factor             REAL    NOT NULL,  -- utilization and power relative to the scenario's
+    ecc_corrected_aggregate INTEGER NOT NULL,  -- corrected ECC errors over the board's life so far
+    pcie_replays            INTEGER NOT NULL,
+    energy_offset_j         REAL    NOT NULL   -- energy counter when the driver was loaded
+);
+
+-- MIG instances of MIG-enabled GPUs (one compute instance per GPU instance here).
+CREATE TABLE gpu_mig_instances (
+    gpu_id              INTEGER NOT NULL REFERENCES gpus (id),
+    gpu_instance_id     INTEGER NOT NULL,
+    compute_instance_id INTEGER NOT NULL,
+    profile             TEXT    NOT NULL,  -- 3g.40gb
+    memory_bytes        INTEGER NOT NULL,
+    uuid                TEXT    NOT NULL UNIQUE,
+    PRIMARY KEY (gpu_id, gpu_instance_id)
+) WITHOUT ROWID;
+
+-- GPU processes outside containers (container processes follow container_gpus).
+CREATE TABLE gpu_processes (
+    gpu_id       INTEGER NOT NULL REFERENCES gpus (id),
+    pid          INTEGER NOT NULL,
+    kind         TEXT    NOT NULL CHECK (kind IN ('compute', 'graphics')),
+    unit         TEXT    NOT NULL,  -- systemd unit: ollama.service
+    name         TEXT    NOT NULL,
+    memory_bytes INTEGER NOT NULL,
+    PRIMARY KEY (gpu_id, pid)
+) WITHOUT ROWID;
+
 -- Containers (Docker Engine API) ------------------------------------------------------------------
 
 CREATE TABLE containers (
@@ -337,6 +369,17 @@ CREATE TABLE litellm_daily_spend (
     successful_requests INTEGER NOT NULL,
     failed_requests     INTEGER NOT NULL,
     PRIMARY KEY (day_offset, team_id, api_key, model)
+) WITHOUT ROWID;
+
+-- What each key sends to each model while the mock clock runs (the LiteLLM twin integrates it over
+-- scenario time); the daily history above is the same traffic in the seeded past.
+CREATE TABLE litellm_key_traffic (
+    api_key           TEXT    NOT NULL REFERENCES litellm_keys (token),
+    model             TEXT    NOT NULL,           -- model group (litellm_models.model_name)
+    requests_per_s    REAL    NOT NULL,
+    prompt_tokens     INTEGER NOT NULL,           -- per request
+    completion_tokens INTEGER NOT NULL,           -- per request
+    PRIMARY KEY (api_key, model)
 ) WITHOUT ROWID;
 
 -- Langfuse ---------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
 
+from grafana.dashboards_src.queries import EMPTY_WHEN_HEALTHY
+
 GRAFANA_URL = os.environ.get("GRAFANA_URL", "").rstrip("/")
 GRAFANA_USER = os.environ.get("GRAFANA_USER", "admin")
 GRAFANA_PASSWORD = os.environ.get("GRAFANA_PASSWORD", "admin")
@@ -32,9 +34,6 @@ DASHBOARDS_DIR = Path(__file__).resolve().parents[2] / "grafana" / "dashboards"
 VIEWPORT = {"width": 1600, "height": 1000}
 # Half-viewport scroll steps allowed to bring every panel into view (dozens of screens).
 MAX_SCROLL_STEPS = 60
-# Panels that may legitimately show "No data", per dashboard uid, each with its reason.
-# Empty: every panel falls back to a value (e.g. "or on() vector(0)") when nothing is wrong.
-ALLOWED_NO_DATA: dict[str, dict[str, str]] = {}
 
 pytestmark = [
     pytest.mark.e2e,
@@ -108,7 +107,9 @@ def test_dashboard_shows_every_panel_with_data(page: Page, dashboard: dict[str, 
     titles = [panel["title"] for panel in _data_panels(dashboard)]
     _reveal_all_panels(page, titles)
 
-    allowed_empty = ALLOWED_NO_DATA.get(dashboard["uid"], {})
+    allowed_empty = {
+        key.split("/", 1)[1] for key in EMPTY_WHEN_HEALTHY if key.split("/", 1)[0] == dashboard["uid"]
+    }
     for title in titles:
         container = page.get_by_test_id(_header(title))
         expect(container, f"panel {title!r} missing").to_have_count(1)

@@ -11,14 +11,16 @@ import pytest
 import yaml
 
 from mock.stack import REPO_ROOT, NativeStack, StackError, native_prometheus_config
+from mock.stack_parts import all_components
 
 pytestmark = pytest.mark.integration
 
 SOURCE = yaml.safe_load((REPO_ROOT / "prometheus" / "prometheus.yml").read_text())
+# A made-up native address for every compose target prometheus.yml scrapes.
+COMPOSE_TARGETS = [c.scrape_target for c in all_components() if c.scrape_target]
 ADDRESSES = {
-    "node-exporter:9871": "127.0.0.1:1001",
-    "prometheus:9090": "127.0.0.1:1002",
-    "alertmanager:9093": "127.0.0.1:1003",
+    target: f"127.0.0.1:{1001 + index}"
+    for index, target in enumerate([*COMPOSE_TARGETS, "prometheus:9090", "alertmanager:9093"])
 }
 
 
@@ -57,9 +59,9 @@ def test_a_short_interval_also_caps_the_scrape_timeout():
 
 def test_a_target_without_native_counterpart_is_refused():
     source = yaml.safe_load(yaml.safe_dump(SOURCE))
-    source["scrape_configs"][0]["static_configs"][0]["targets"].append("gpu-exporter:9872")
+    source["scrape_configs"][0]["static_configs"][0]["targets"].append("no-such-exporter:9999")
 
-    with pytest.raises(StackError, match=r"job 'llmon-node' scrapes gpu-exporter:9872") as refused:
+    with pytest.raises(StackError, match=r"job 'llmon-node' scrapes no-such-exporter:9999") as refused:
         native_prometheus_config(source, ADDRESSES, [])
     assert refused.value.exit_code == 2
 

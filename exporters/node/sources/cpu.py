@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from exporters.node.sources.files import HostPaths, list_directory, read_optional, read_text
+from exporters.node.sources.files import HostPaths, list_directory, read_attributes, read_error, read_file
 
 # node_exporter's node_cpu_info label -> the /proc/cpuinfo key it comes from.
 CPUINFO_LABELS = {
@@ -57,9 +57,13 @@ class CpuFrequency:
 def read_cpuinfo(paths: HostPaths) -> list[CpuInfo]:
     """Parse /proc/cpuinfo; a tree without the file (a minimal twin) has no CPU identity to report."""
     path = paths.proc("cpuinfo")
-    if not path.exists():
+    try:
+        text = read_file(path)
+    except FileNotFoundError:
         return []
-    return parse_cpuinfo(read_text(path))
+    except OSError as exc:
+        raise read_error(path, exc) from None
+    return parse_cpuinfo(text)
 
 
 def parse_cpuinfo(text: str) -> list[CpuInfo]:
@@ -86,12 +90,11 @@ def read_cpu_frequencies(paths: HostPaths) -> list[CpuFrequency]:
     )
     frequencies = []
     for number in numbers:
-        cpufreq = cpu_root / f"cpu{number}" / "cpufreq"
-        hertz = {}
-        for name in CPUFREQ_FILES:
-            raw = read_optional(cpufreq / name)
-            if raw is not None and raw.isdigit():
-                hertz[name] = int(raw) * 1000.0
+        cpufreq = paths.sys("devices", "system", "cpu", f"cpu{number}", "cpufreq")
+        attributes = read_attributes(cpufreq, CPUFREQ_FILES) or {}
+        hertz = {
+            name: int(raw) * 1000.0 for name, raw in attributes.items() if raw is not None and raw.isdigit()
+        }
         if hertz:
             frequencies.append(CpuFrequency(cpu=str(number), hertz=hertz))
     return frequencies

@@ -5,11 +5,13 @@ tabs in paths written as octal escapes (\\040). It is read from PID 1's view so 
 in a container with the host's /proc sees the host's mounts; with hidepid, /proc/1 is invisible and
 /proc/mounts (our own view) is the fallback.
 
-statvfs() on a hung NFS or FUSE mount blocks in the kernel and cannot be interrupted, so every call
-runs in its own daemon thread and a scrape waits for all of them at most `timeout` seconds. A mount
-that did not answer is reported with device_error="mountpoint timeout" and is not asked again until
-its stuck call returns, so at most one thread per hung mount is ever parked (node_exporter's
-stuck-mount tracker does the same).
+statvfs() on a hung NFS or FUSE mount blocks in the kernel and cannot be interrupted, so the calls
+run in daemon threads and a scrape waits for them at most `timeout` seconds. A mount that did not
+answer is reported with device_error="mountpoint timeout" and is not asked again until its stuck call
+returns, so at most one thread per hung mount is ever parked (node_exporter's stuck-mount tracker
+does the same). One scrape's calls share a single thread at first, since starting a thread costs far
+more than a statvfs that answers; the calls still waiting when one does not answer quickly each get
+a thread of their own, so a hung mount holds up no other mount's answer (see _Calls).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
@@ -24,10 +28,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, TypeAdapter, ValidationError
 
-from exporters.node.sources.files import HostPaths, describe_os_error, malformed, read_text
+from exporters.node.sources.files import HostPaths, describe_os_error, malformed, read_file, read_text
 
 MOUNT_TIMEOUT_ERROR = "mountpoint timeout"
 MISSING_STATVFS_ENTRY = "no statvfs entry"
+#: How long one scrape's statvfs calls may run one after another in a single thread before each call
+#: not yet started gets a thread of its own. Healthy local filesystems answer in microseconds, healthy
+#: NFS in milliseconds; a call slower than this is likely hung.
+SERIAL_SECONDS = 0.1
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 _MIN_MOUNT_FIELDS = 4
 
@@ -64,7 +72,7 @@ def read_mounts(paths: HostPaths) -> list[Mount]:
     """PID 1's mount table, falling back to /proc/mounts, with mount points as the host names them."""
     primary, fallback = paths.proc("1", "mounts"), paths.proc("mounts")
     try:
-        path, text = primary, primary.read_text(encoding="utf-8", errors="replace")
+        path, text = primary, read_file(primary)
     except OSError:
         path, text = fallback, read_text(fallback)
     return [
@@ -117,7 +125,7 @@ class StatvfsProber:
 
     def stat(self, mountpoints: Iterable[str]) -> dict[str, StatResult]:
         results: dict[str, StatResult] = {}
-        calls: dict[str, Future[os.statvfs_result]] = {}
+        targets: dict[str, Path] = {}
         with self._lock:
             for mountpoint in dict.fromkeys(mountpoints):
                 stuck = self._stuck.get(mountpoint)
@@ -125,10 +133,11 @@ class StatvfsProber:
                     results[mountpoint] = MOUNT_TIMEOUT_ERROR
                     continue
                 self._stuck.pop(mountpoint, None)
-                calls[mountpoint] = self._start(mountpoint)
-        wait(calls.values(), timeout=self._timeout)
+                targets[mountpoint] = self._paths.root(mountpoint)
+        calls = _Calls(self._statvfs, targets)
+        calls.run(self._timeout)
         with self._lock:
-            for mountpoint, call in calls.items():
+            for mountpoint, call in calls.futures.items():
                 if not call.done():
                     self._stuck[mountpoint] = call
                     results[mountpoint] = MOUNT_TIMEOUT_ERROR
@@ -139,18 +148,53 @@ class StatvfsProber:
                     results[mountpoint] = _fs_stats(result, bool(result.f_flag & os.ST_RDONLY))
         return results
 
-    def _start(self, mountpoint: str) -> Future[os.statvfs_result]:
-        future: Future[os.statvfs_result] = Future()
-        target = self._paths.root(mountpoint)
 
-        def call() -> None:
-            try:
-                future.set_result(self._statvfs(target))
-            except BaseException as exc:  # handed to the scrape, which reports it as device_error
-                future.set_exception(exc)
+class _Calls:
+    """One scrape's statvfs calls, one future per mount point, each call made in a daemon thread.
 
-        threading.Thread(target=call, name=f"statvfs {mountpoint}", daemon=True).start()
-        return future
+    A single thread works through the calls in order; whatever it has not started after
+    SERIAL_SECONDS is taken back and every such call gets a thread of its own. So the usual scrape
+    starts one thread instead of one per mount, and a mount that hangs delays the others by at most
+    SERIAL_SECONDS. A thread is named after the mount point it is calling statvfs on.
+    """
+
+    def __init__(self, statvfs: Callable[[Path], os.statvfs_result], targets: dict[str, Path]) -> None:
+        self._statvfs = statvfs
+        self._targets = targets
+        self.futures: dict[str, Future[os.statvfs_result]] = {mountpoint: Future() for mountpoint in targets}
+        self._not_started = deque(targets)
+        self._lock = threading.Lock()
+
+    def run(self, timeout: float) -> None:
+        """Make every call and wait for them, at most `timeout` seconds in all."""
+        if not self._targets:
+            return
+        deadline = time.monotonic() + timeout
+        threading.Thread(target=self._work_through, name="statvfs", daemon=True).start()
+        wait(self.futures.values(), timeout=min(timeout, SERIAL_SECONDS))
+        with self._lock:
+            left, self._not_started = list(self._not_started), deque()
+        for mountpoint in left:
+            threading.Thread(
+                target=self._call, args=(mountpoint,), name=f"statvfs {mountpoint}", daemon=True
+            ).start()
+        wait(self.futures.values(), timeout=max(0.0, deadline - time.monotonic()))
+
+    def _work_through(self) -> None:
+        while True:
+            with self._lock:
+                if not self._not_started:
+                    return
+                mountpoint = self._not_started.popleft()
+            threading.current_thread().name = f"statvfs {mountpoint}"
+            self._call(mountpoint)
+
+    def _call(self, mountpoint: str) -> None:
+        future = self.futures[mountpoint]
+        try:
+            future.set_result(self._statvfs(self._targets[mountpoint]))
+        except BaseException as exc:  # handed to the scrape, which reports it as device_error
+            future.set_exception(exc)
 
 
 def _device_error(error: BaseException) -> str:

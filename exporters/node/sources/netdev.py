@@ -17,11 +17,14 @@ from exporters.node.sources.files import (
     list_directory,
     malformed,
     parse_int,
-    read_optional,
+    read_attributes,
     read_text,
 )
 
 HEADER_LINES = 2
+#: The /sys/class/net/<iface>/ attributes behind node_network_up, _info, _carrier, _mtu_bytes and
+#: _speed_bytes (flags gives adminstate); nothing else is read.
+ATTRIBUTES = ("operstate", "flags", "address", "broadcast", "duplex", "ifalias", "carrier", "mtu", "speed")
 IFF_UP = 0x1
 MEGABIT_BYTES = 1_000_000 // 8
 
@@ -86,15 +89,20 @@ def read_netclass(paths: HostPaths) -> list[NetClassInfo]:
     root = paths.sys("class", "net")
     if not root.is_dir():
         return []
-    return [_read_interface(entry) for entry in list_directory(root) if entry.is_dir()]
+    interfaces = []
+    for entry in list_directory(root):
+        attributes = read_attributes(entry, ATTRIBUTES)  # None for a plain file such as bonding_masters
+        if attributes is not None:
+            interfaces.append(_interface(entry.name, attributes))
+    return interfaces
 
 
-def _read_interface(directory: Path) -> NetClassInfo:
+def _interface(device: str, attributes: dict[str, str | None]) -> NetClassInfo:
     def text(name: str) -> str:
-        return read_optional(directory / name) or ""
+        return attributes[name] or ""
 
     def number(name: str, base: int = 10) -> int | None:
-        raw = read_optional(directory / name)
+        raw = attributes[name]
         try:
             return int(raw, base) if raw is not None else None
         except ValueError:
@@ -103,7 +111,7 @@ def _read_interface(directory: Path) -> NetClassInfo:
     flags = number("flags", base=16)
     speed_mbps = number("speed")
     return NetClassInfo(
-        device=directory.name,
+        device=device,
         operstate=text("operstate"),
         adminstate="unknown" if flags is None else ("up" if flags & IFF_UP else "down"),
         address=text("address"),

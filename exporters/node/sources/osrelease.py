@@ -10,10 +10,13 @@ import shlex
 from dataclasses import dataclass
 
 from exporters.base import CollectError
-from exporters.node.sources.files import HostPaths, read_text
+from exporters.node.sources.files import HostPaths, read_error, read_file
 
 CANDIDATES = ("/etc/os-release", "/usr/lib/os-release")
 _MAJOR_MINOR = re.compile(r"^[0-9]+\.?[0-9]*")
+# Values shlex would return unchanged: no blank, quote or backslash; or one quoted string without any.
+_BARE_WORD = re.compile(r"[^ \t\r\n\"'\\]*")
+_SIMPLE_QUOTED = re.compile(r"\"([^\"\\]*)\"|'([^'\\]*)'")
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,13 @@ class OsRelease:
 def read_os_release(paths: HostPaths) -> OsRelease:
     for candidate in CANDIDATES:
         path = paths.root(candidate)
-        if path.exists():
-            return parse_os_release(read_text(path))
+        try:
+            text = read_file(path)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as exc:
+            raise read_error(path, exc) from None
+        return parse_os_release(text)
     tried = " or ".join(str(paths.root(candidate)) for candidate in CANDIDATES)
     raise CollectError("io", f"neither {tried} exists.")
 
@@ -50,6 +58,16 @@ def parse_os_release(text: str) -> OsRelease:
 
 
 def _unquote(value: str) -> str:
+    """The value as a shell would read it, words joined by one space.
+
+    Nearly every os-release value is a bare word or one quoted string without escapes; those are
+    answered directly, since shlex costs a tokenizer object and a character-by-character loop.
+    """
+    if _BARE_WORD.fullmatch(value):
+        return value
+    quoted = _SIMPLE_QUOTED.fullmatch(value)
+    if quoted:
+        return quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
     try:
         words = shlex.split(value)
     except ValueError:  # unbalanced quote: keep what is there rather than drop the field

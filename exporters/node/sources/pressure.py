@@ -36,16 +36,19 @@ def read_pressure(paths: HostPaths) -> list[Pressure]:
         )
     pressures = []
     for resource in RESOURCES:
-        path = directory / resource
-        if not path.exists():
-            continue
-        pressures.append(parse_pressure(resource, _read_psi_file(path), path))
+        path = paths.proc("pressure", resource)
+        text = _read_psi_file(path)
+        if text is not None:
+            pressures.append(parse_pressure(resource, text, path))
     return pressures
 
 
-def _read_psi_file(path: Path) -> str:
+def _read_psi_file(path: Path) -> str | None:
+    """The file's text, or None when this kernel has no such resource (irq before 6.1)."""
     try:
         return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
     except OSError as exc:
         if exc.errno == errno.EOPNOTSUPP:
             raise CollectError("unsupported", f"{path} refuses reads: PSI is disabled (psi=0).") from None

@@ -213,3 +213,31 @@ def test_describe_lists_self_metrics_and_source_families() -> None:
         "llmon_fake_local_value",
     }
     assert source.calls == 0
+
+
+class ClosingSource(ScriptedSource):
+    """Counts close() calls; optionally fails in close() like a source whose watcher already died."""
+
+    def __init__(self, name: str, fail_on_close: bool = False) -> None:
+        super().__init__(name)
+        self.closed = 0
+        self.fail_on_close = fail_on_close
+
+    def close(self) -> None:
+        self.closed += 1
+        if self.fail_on_close:
+            raise RuntimeError("watcher already gone")
+
+
+def test_stop_closes_every_source_once_even_when_one_close_fails(caplog: pytest.LogCaptureFixture) -> None:
+    failing, healthy = ClosingSource("failing", fail_on_close=True), ClosingSource("healthy")
+    server = ExporterServer(spec_serving([failing, healthy]), FakeSettings()).start()
+    assert (failing.closed, healthy.closed) == (0, 0)
+
+    with caplog.at_level(logging.WARNING):
+        server.stop()
+        server.stop()
+
+    assert (failing.closed, healthy.closed) == (1, 1)
+    failures = [record for record in caplog.records if record.getMessage() == "closing source failed"]
+    assert [record.source for record in failures] == ["failing"]

@@ -27,6 +27,30 @@ REQUIRED_TITLES = {
             "Prometheus health",
         },
     ),
+    "llmon-gpus": (
+        "GPUs",
+        {
+            "GPUs up", "Utilisation", "Memory used", "GPU memory by container",
+            "Temperature vs slowdown threshold", "Power vs limit", "Clocks", "Clock event reasons", "Energy",
+            "XID errors", "ECC errors", "MIG instances",
+        },
+    ),
+    "llmon-containers": (
+        "Containers",
+        {
+            "Containers", "Running", "Not healthy", "Restarts", "OOM kills", "CPU usage", "CPU throttling",
+            "Memory working set", "Memory vs limit", "Network traffic", "Block I/O",
+        },
+    ),
+    "llmon-litellm": (
+        "Gateway and spend",
+        {
+            "Gateway status", "Spend today (USD)", "Spend per team", "Spend per model",
+            "Budget utilisation per team", "Budget utilisation per key", "Requests per model",
+            "Tokens per model", "Failure ratio per provider", "Request latency percentiles",
+            "Time to first token percentiles", "Deployment health", "Top spending keys",
+        },
+    ),
 }  # fmt: skip
 
 

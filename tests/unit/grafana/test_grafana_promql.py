@@ -85,8 +85,8 @@ def test_substitute_variables_keeps_regex_group_references() -> None:
 
 
 def test_substitute_variables_refuses_unknown_variables() -> None:
-    with pytest.raises(KeyError, match=r"\$gpu"):
-        substitute_variables('x{gpu=~"$gpu"}', DEFAULT_VALUES)
+    with pytest.raises(KeyError, match=r"\$undeclared"):
+        substitute_variables('x{gpu=~"$undeclared"}', DEFAULT_VALUES)
 
 
 def test_selectors_report_matchers_ranges_and_enclosing_function() -> None:

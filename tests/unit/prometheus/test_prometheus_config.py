@@ -18,6 +18,9 @@ NODE_EXPORTER_PORT = "9871"
 # Job name -> static targets, as fixed in the team contract (compose service names and ports).
 CONTRACT_TARGETS = {
     "llmon-node": ["node-exporter:9871"],
+    "llmon-gpu": ["gpu-exporter:9872"],
+    "llmon-container": ["container-exporter:9873"],
+    "llmon-litellm": ["litellm-exporter:9875"],
     "prometheus": ["prometheus:9090"],
     "alertmanager": ["alertmanager:9093"],
 }

@@ -35,7 +35,9 @@ from prom_support import (
 RUNBOOKS = REPO_ROOT / "docs" / "runbooks.md"
 RUNBOOK_URL = "https://github.com/llmon/llmon/blob/main/docs/runbooks.md#{anchor}"
 # Dashboard links open a provisioned dashboard by its fixed uid (DESIGN section 5).
-DASHBOARD_URL = re.compile(r"^http://localhost:3000/d/(llmon-server-health|llmon-self)\?var-")
+# A dashboard link must open one of the dashboards this repository provisions.
+DASHBOARD_UIDS = sorted(path.stem for path in (REPO_ROOT / "grafana" / "dashboards").glob("*.json"))
+DASHBOARD_URL = re.compile(rf"^http://localhost:3000/d/({'|'.join(map(re.escape, DASHBOARD_UIDS))})\?var-")
 SEVERITIES = {"critical", "warning", "info"}
 # Meta-alerts that fire unconditionally: severity "none" and no `for:`.
 META_ALERTS = {"Watchdog"}

@@ -1,0 +1,1 @@
+"""llmon-gpu-exporter: NVIDIA GPU metrics from NVML, per GPU and per workload using it."""

@@ -1,0 +1,69 @@
+"""``llmon-mock twin litellm``: serve the LiteLLM twin until SIGTERM/SIGINT.
+
+The master key comes from ``--master-key-file`` or the environment variable
+``LLMON_MOCK_LITELLM_MASTER_KEY``; it is never printed or logged, and never accepted as a flag
+(a flag would show in ``ps``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from mock.errors import MockError
+
+MASTER_KEY_ENV = "LLMON_MOCK_LITELLM_MASTER_KEY"
+
+
+def read_master_key(path: str | None) -> str:
+    """The key from the file (trailing newline dropped) or the environment; one-line errors."""
+    if path:
+        try:
+            key = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise MockError(f"--master-key-file: cannot read {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise MockError(f"--master-key-file: {path} is not UTF-8 text") from None
+        if not key.strip():
+            raise MockError(f"--master-key-file: {path} is empty")
+        return key.strip()
+    key = os.environ.get(MASTER_KEY_ENV, "").strip()
+    if not key:
+        raise MockError(f"give the master key with --master-key-file or {MASTER_KEY_ENV}")
+    return key
+
+
+def _run(args: argparse.Namespace) -> int:
+    from mock.control import parse_listen  # noqa: PLC0415 - keeps `llmon-mock --help` light
+    from mock.twins.litellm.server import LitellmTwin  # noqa: PLC0415
+
+    key = read_master_key(args.master_key_file)
+    host, port = parse_listen(args.listen)
+    twin = LitellmTwin(Path(args.db), key, host, port)
+    try:
+        twin.start()
+    except OSError as exc:
+        raise MockError(f"--listen: cannot listen on {args.listen}: {exc.strerror}") from None
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    twin.stop()
+    return 0
+
+
+def add_litellm_twin(
+    kinds: argparse._SubParsersAction,  # type: ignore[type-arg]
+    with_db: Callable[[argparse.ArgumentParser], argparse.ArgumentParser],
+) -> None:
+    """Register ``twin litellm`` on the ``twin`` verb's sub-parsers."""
+    parser = with_db(kinds.add_parser("litellm", help="LiteLLM proxy admin API (HTTP)"))
+    parser.add_argument("--listen", default="127.0.0.1:4000", help="HOST:PORT (default: 127.0.0.1:4000)")
+    parser.add_argument(
+        "--master-key-file", default=None, help=f"file holding the master key (else ${MASTER_KEY_ENV})"
+    )
+    parser.set_defaults(func=_run)

@@ -1,0 +1,62 @@
+"""Fixtures for the LiteLLM twin and exporter tests: a seeded database with a frozen clock, the twin
+serving it over real HTTP on a free port, and the scenarios, with the one parked in tests/fixtures."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from litellm_support import MASTER_KEY, ORIGIN, SCENARIO_FIXTURES, SetClock
+
+from mock.db import open_db, update_clock
+from mock.scenario import Scenario, load_scenario_file, load_scenarios
+from mock.seed.generate import build_seed
+from mock.twins.litellm.server import LitellmTwin
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("litellm") / "mock.db"
+    build_seed(42, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def scenarios() -> dict[str, Scenario]:
+    found = load_scenarios()
+    for path in sorted(SCENARIO_FIXTURES.glob("*.yml")):
+        found[path.stem] = load_scenario_file(path)
+    return found
+
+
+@pytest.fixture
+def db(seeded: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "mock.db"
+    shutil.copyfile(seeded, path)
+    return path
+
+
+@pytest.fixture
+def set_clock(db: Path) -> SetClock:
+    """Freeze the mock clock at scenario time ``t`` of ``scenario`` (origin fixed, clock paused)."""
+
+    def apply(t: float, scenario: str = "normal") -> None:
+        with open_db(db) as conn:
+            update_clock(
+                conn,
+                lambda s: replace(
+                    s, scenario=scenario, paused=True, started_at=None, offset_s=t, origin_wall=ORIGIN
+                ),
+            )
+
+    apply(0.0)
+    return apply
+
+
+@pytest.fixture
+def twin(db: Path, set_clock: SetClock, scenarios: dict[str, Scenario]) -> Iterator[LitellmTwin]:
+    with LitellmTwin(db, MASTER_KEY, port=0, scenarios=scenarios) as running:
+        yield running
