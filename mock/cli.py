@@ -21,13 +21,11 @@ import importlib
 import json
 import math
 import os
-import signal
 import sys
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any, NoReturn
 
 from exporters.base.logs import setup_logging
@@ -35,6 +33,7 @@ from mock.control import ControlServer, ControlService, parse_listen, status_pay
 from mock.db import DEFAULT_DB
 from mock.errors import MockError
 from mock.scenario import get_scenario, load_scenarios
+from mock.twins import stop_on_signals
 from mock.twins.docker.cli import add_docker_twin
 from mock.twins.gpu.cli import add_gpu_twin
 from mock.twins.litellm.cli import add_litellm_twin
@@ -60,14 +59,6 @@ def number(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(text)
     return value
-
-
-def _stop_on_signals(stop: threading.Event) -> None:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, handler)
-    signal.signal(signal.SIGINT, handler)
 
 
 # --- verbs ---------------------------------------------------------------------------------------
@@ -124,7 +115,7 @@ def _control(args: argparse.Namespace) -> int:
     service.status(time.time())  # fail fast on a missing or invalid database
     host, port = parse_listen(args.listen)
     stop = threading.Event()
-    _stop_on_signals(stop)
+    stop_on_signals(stop)
     with ControlServer(service, host, port):
         stop.wait()
     return 0
@@ -137,7 +128,7 @@ def _twin(args: argparse.Namespace) -> int:
         raise MockError(f"--interval must be positive, got {args.interval:g}")
     twin = NodeTwin(Path(args.db), Path(args.root), args.interval, args.host)
     twin.start()  # configuration errors (no database, unknown host) end here, before any signal handling
-    _stop_on_signals(twin.stop_event)
+    stop_on_signals(twin.stop_event)
     return twin.serve()
 
 

@@ -77,21 +77,26 @@ def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise DatabaseError(f"cannot update the mock database ({exc})") from None
 
 
-def _query(conn: sqlite3.Connection, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
-    """Run a read query, turning SQLite failures (file replaced, malformed) into DatabaseError."""
+def read_rows(
+    conn: sqlite3.Connection, sql: str, params: tuple[object, ...] = (), *, what: str = "the mock database"
+) -> list[sqlite3.Row]:
+    """Run a read query, turning SQLite failures (file replaced, malformed) into DatabaseError.
+
+    ``what`` names the part read in that error, so a twin can say which of its tables failed.
+    """
     try:
         cur = conn.execute(sql, params)
         cur.row_factory = sqlite3.Row
         return cur.fetchall()
     except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"cannot read the mock database ({exc})") from None
+        raise DatabaseError(f"cannot read {what} ({exc})") from None
 
 
 # --- clock state ---------------------------------------------------------------------------------
 
 
 def read_clock(conn: sqlite3.Connection) -> ClockState:
-    rows = _query(
+    rows = read_rows(
         conn,
         "SELECT scenario, generation, paused, speed, started_at, offset_s, origin_wall "
         "FROM mock_state WHERE id = 1",
@@ -158,7 +163,7 @@ def read_history(conn: sqlite3.Connection) -> list[tuple[str, float]]:
     """Scenarios played before the current one, oldest first, with their durations."""
     return [
         (row["scenario"], row["duration_s"])
-        for row in _query(conn, "SELECT scenario, duration_s FROM mock_history ORDER BY seq")
+        for row in read_rows(conn, "SELECT scenario, duration_s FROM mock_history ORDER BY seq")
     ]
 
 
@@ -299,7 +304,7 @@ class SeedSnapshot:
 
 def _rows_by_host(conn: sqlite3.Connection, table: str, order: str) -> dict[int, list[sqlite3.Row]]:
     grouped: dict[int, list[sqlite3.Row]] = {}
-    for row in _query(conn, f"SELECT * FROM {table} ORDER BY host_id, {order}"):
+    for row in read_rows(conn, f"SELECT * FROM {table} ORDER BY host_id, {order}"):
         grouped.setdefault(row["host_id"], []).append(row)
     return grouped
 
@@ -316,7 +321,7 @@ def _build(cls: type[_Seed], row: sqlite3.Row, **overrides: object) -> _Seed:
 
 def load_snapshot(conn: sqlite3.Connection) -> SeedSnapshot:
     """Everything the engine needs from the seed, as immutable values."""
-    meta = {row["key"]: row["value"] for row in _query(conn, "SELECT key, value FROM meta")}
+    meta = {row["key"]: row["value"] for row in read_rows(conn, "SELECT key, value FROM meta")}
     if "seed" not in meta:
         raise DatabaseError("the mock database has no seed (table meta lacks 'seed')")
     if meta.get("schema_version") != SCHEMA_VERSION:
@@ -330,7 +335,7 @@ def load_snapshot(conn: sqlite3.Connection) -> SeedSnapshot:
     filesystems = _rows_by_host(conn, "filesystems", "position")
     sensors = _rows_by_host(conn, "hwmon_sensors", "chip, temp")
     hosts = []
-    for row in _query(conn, "SELECT * FROM hosts ORDER BY id"):
+    for row in read_rows(conn, "SELECT * FROM hosts ORDER BY id"):
         host_id = row["id"]
         hosts.append(
             _build(

@@ -601,8 +601,9 @@ def _print_urls(stack: NativeStack) -> None:
             rows += [(f"  {label}", url + path) for label, path in component.links]
     rows.append(("Logs", str(stack.log_dir)))
     print(f"llmon native demo is up: scenario {stack.scenario}, seed {stack.seed}")
+    width = max(len(label) for label, _ in rows)
     for label, url in rows:
-        print(f"  {label:<17} {url}")
+        print(f"  {label:<{width}}  {url}")
     make_var = "" if var == Path("var").resolve() else f" VAR={var}"
     print(f"Switch scenario:    make scenario S=disk-full{make_var}")
     print(f"                    (or: llmon-mock scenario set disk-full --db {var}/mock.db)")

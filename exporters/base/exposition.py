@@ -17,7 +17,7 @@ broken family raises prometheus_client's own error). Content negotiation stays p
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 
 from prometheus_client import Metric
@@ -167,22 +167,50 @@ def _openmetrics_family(family: Metric, names: _Names, out: list[str]) -> None:
         out.append(f"{series(sample)}\n" if timestamp is None else f"{series(sample)} {timestamp}\n")
 
 
-def _encode(
-    registry: Collector,
-    render: Callable[[Metric, _Names, list[str]], None],
-    reference: Callable[[Metric], str],
-) -> list[str]:
-    """Render every family fast, or with prometheus_client (``reference``) where the fast path declines."""
-    names = _Names()
-    out: list[str] = []
-    for family in registry.collect():
-        mark = len(out)
-        try:
-            render(family, names, out)
-        except Exception:  # _UnsupportedError, or a malformed family whose error prometheus_client reports
-            del out[mark:]
-            out.append(reference(family))
-    return out
+class _RenderedFamilies:
+    """The text each family rendered to at the previous scrape, keyed by the family object itself.
+
+    A background source's snapshot is served unchanged, as the very same Metric objects, until its
+    next collection; with hundreds of containers re-rendering it on every scrape was most of a
+    scrape's cost. Reuse is decided by identity (``is``), never by equality, and sources build fresh
+    families on every collection (the Source contract), so a reused text is always the text of an
+    unchanged family. Only the last scrape's families are kept, so the memory held is one scrape's.
+    """
+
+    def __init__(self) -> None:
+        self._previous: dict[int, tuple[Metric, str]] = {}
+
+    def render(
+        self,
+        families: Iterable[Metric],
+        render: Callable[[Metric, _Names, list[str]], None],
+        reference: Callable[[Metric], str],
+    ) -> list[str]:
+        """Every family's text: reused where the family is the very object rendered last time, else
+        rendered fast, or with prometheus_client (``reference``) where the fast path declines."""
+        previous, current = self._previous, {}
+        names = _Names()
+        out: list[str] = []
+        for family in families:
+            seen = previous.get(id(family))
+            if seen is not None and seen[0] is family:
+                text = seen[1]
+            else:
+                chunk: list[str] = []
+                try:
+                    render(family, names, chunk)
+                    text = "".join(chunk)
+                except Exception:  # _UnsupportedError, or a malformed family prometheus_client reports
+                    text = reference(family)
+            current[id(family)] = (family, text)
+            out.append(text)
+        # One assignment: a concurrent scrape sees the old or the new dict, both consistent.
+        self._previous = current
+        return out
+
+
+_TEXT_CACHE = _RenderedFamilies()
+_OPENMETRICS_CACHE = _RenderedFamilies()
 
 
 def _text_reference_family(family: Metric) -> str:
@@ -195,12 +223,12 @@ def _openmetrics_reference_family(family: Metric) -> str:
 
 def generate_text(registry: Collector) -> bytes:
     """The registry in the Prometheus text format 0.0.4 (prometheus_client.generate_latest's output)."""
-    return "".join(_encode(registry, _text_family, _text_reference_family)).encode()
+    return "".join(_TEXT_CACHE.render(registry.collect(), _text_family, _text_reference_family)).encode()
 
 
 def generate_openmetrics(registry: Collector) -> bytes:
     """The registry in OpenMetrics 1.0.0 with underscore escaping, ``# EOF`` included."""
-    out = _encode(registry, _openmetrics_family, _openmetrics_reference_family)
+    out = _OPENMETRICS_CACHE.render(registry.collect(), _openmetrics_family, _openmetrics_reference_family)
     out.append(_EOF)
     return "".join(out).encode()
 

@@ -306,12 +306,57 @@ def query_variable(
     return variable
 
 
+def label_values(metric: str, label: str, *extra_matchers: str) -> str:
+    """``label_values(<selector>, label)``: the values of ``label`` under the picked job and host."""
+    return f"label_values({selector(metric, *extra_matchers)}, {label})"
+
+
+Variable = dashboard_builders.QueryVariable | dashboard_builders.DatasourceVariable
+
+
+def scope_variables(
+    metric: str,
+    *,
+    job: str,
+    instance_label: str = "Host",
+    all_jobs: bool = False,
+) -> list[Variable]:
+    """The datasource, ``job`` and ``instance`` pickers every dashboard opens with.
+
+    Both pickers list the labels of ``metric``, a series each target of the dashboard always has.
+    ``job`` is the job preselected, or with ``all_jobs`` the regex of jobs that "All" stands for
+    (jobs outside it are never offered). ``instance`` offers every host of the picked job.
+    """
+    if all_jobs:
+        job_variable = query_variable(
+            "job",
+            label="Job",
+            query=f'label_values({metric}{{job=~"{job}"}}, job)',
+            include_all=True,
+            all_value=job,
+        )
+    else:
+        job_variable = query_variable(
+            "job", label="Job", query=f"label_values({metric}, job)", include_all=False, current=job
+        )
+    return [
+        datasource_variable(),
+        job_variable,
+        query_variable(
+            "instance",
+            label=instance_label,
+            query=f'label_values({metric}{{job=~"$job"}}, instance)',
+            include_all=True,
+        ),
+    ]
+
+
 def dashboard(
     *,
     uid: str,
     title: str,
     description: str,
-    variables: Sequence[dashboard_builders.QueryVariable | dashboard_builders.DatasourceVariable],
+    variables: Sequence[Variable],
     sections: Sequence[Section],
 ) -> DashboardModel:
     """Assemble a dashboard with the house settings and number its panels.

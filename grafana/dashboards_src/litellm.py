@@ -24,9 +24,10 @@ from grafana.dashboards_src.common import (
     Section,
     bargauge_panel,
     dashboard,
-    datasource_variable,
+    label_values,
     query_variable,
     rate,
+    scope_variables,
     selector,
     stat_panel,
     table_panel,
@@ -388,46 +389,32 @@ def _deployments() -> Section:
 
 def build() -> DashboardModel:
     """The Gateway and spend dashboard model."""
-    scope = 'job=~"$job", instance=~"$instance"'
     return dashboard(
         uid=UID,
         title=TITLE,
         description="LiteLLM gateway: health, spend and budgets per team, key and model, requests, "
         "tokens, failures, latency and deployments.",
         variables=[
-            datasource_variable(),
-            query_variable(
-                "job",
-                label="Job",
-                query="label_values(llmon_litellm_alive, job)",
-                include_all=False,
-                current="llmon-litellm",
-            ),
-            query_variable(
-                "instance",
-                label="Gateway",
-                query='label_values(llmon_litellm_alive{job=~"$job"}, instance)',
-                include_all=True,
-            ),
+            *scope_variables("llmon_litellm_alive", job="llmon-litellm", instance_label="Gateway"),
             # ".*" for All: a gateway can have thousands of keys, too many for a regex alternation.
             query_variable(
                 "team",
                 label="Team",
-                query=f"label_values(llmon_litellm_team_budget_spend_usd{{{scope}}}, team)",
+                query=label_values("llmon_litellm_team_budget_spend_usd", "team"),
                 include_all=True,
                 all_value=".*",
             ),
             query_variable(
                 "key",
                 label="Key",
-                query=f'label_values(llmon_litellm_key_info{{{scope}, team=~"$team"}}, key)',
+                query=label_values("llmon_litellm_key_info", "key", TEAM),
                 include_all=True,
                 all_value=".*",
             ),
             query_variable(
                 "model",
                 label="Model",
-                query=f"label_values(llmon_litellm_model_requests_total{{{scope}}}, model)",
+                query=label_values("llmon_litellm_model_requests_total", "model"),
                 include_all=True,
                 all_value=".*",
             ),

@@ -15,9 +15,8 @@ from grafana.dashboards_src.common import (
     Query,
     Section,
     dashboard,
-    datasource_variable,
-    query_variable,
     rate,
+    scope_variables,
     selector,
     stat_panel,
     table_panel,
@@ -188,24 +187,9 @@ def build() -> DashboardModel:
         uid=UID,
         title=TITLE,
         description="Health of llmon itself: exporter targets, sources, collection, scrapes, Prometheus.",
-        variables=[
-            datasource_variable(),
-            query_variable(
-                "job",
-                label="Job",
-                # Targets rather than build info: a target that never came up has no build info
-                # but is exactly what this dashboard must show.
-                query='label_values(up{job=~"llmon-.*"}, job)',
-                include_all=True,
-                all_value="llmon-.*",
-            ),
-            query_variable(
-                "instance",
-                label="Instance",
-                query='label_values(up{job=~"$job"}, instance)',
-                include_all=True,
-            ),
-        ],
+        # Targets rather than build info: a target that never came up has no build info
+        # but is exactly what this dashboard must show.
+        variables=scope_variables("up", job="llmon-.*", instance_label="Instance", all_jobs=True),
         sections=[
             _targets(),
             _collection(),

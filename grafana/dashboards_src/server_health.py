@@ -14,9 +14,8 @@ from grafana.dashboards_src.common import (
     Section,
     bargauge_panel,
     dashboard,
-    datasource_variable,
-    query_variable,
     rate,
+    scope_variables,
     selector,
     stat_panel,
     timeseries_panel,
@@ -353,21 +352,6 @@ def build() -> DashboardModel:
         uid=UID,
         title=TITLE,
         description="Host resources of an llmon server: CPU, memory, pressure, storage, network, sensors.",
-        variables=[
-            datasource_variable(),
-            query_variable(
-                "job",
-                label="Job",
-                query="label_values(node_uname_info, job)",
-                include_all=False,
-                current="llmon-node",
-            ),
-            query_variable(
-                "instance",
-                label="Host",
-                query='label_values(node_uname_info{job=~"$job"}, instance)',
-                include_all=True,
-            ),
-        ],
+        variables=scope_variables("node_uname_info", job="llmon-node"),
         sections=[_overview(), _cpu(), _memory(), _filesystems(), _disks(), _network(), _hardware()],
     )

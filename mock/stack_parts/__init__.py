@@ -82,6 +82,39 @@ def answers(name: str, path: str) -> Callable[[Context], bool]:
     return lambda context: http_get(context.url(name) + path)[0] == 200
 
 
+def exporter(slice_name: str, *, title: str, port: int, flags: Callable[[Context], list[str]]) -> Component:
+    """An llmon exporter of a slice: ``llmon-<slice>-exporter`` listening as ``<slice>-exporter``.
+
+    Every exporter is started, probed (/readyz), scraped and linked the same way; ``flags`` gives
+    only what points it at its slice's twin.
+    """
+    name = f"{slice_name}-exporter"
+
+    def argv(context: Context) -> list[str]:
+        listen = f"--web.listen-address={context.address(name)}"
+        return [context.script(f"llmon-{name}"), listen, *flags(context)]
+
+    return Component(
+        name=name,
+        title=title,
+        argv=argv,
+        ready=answers(name, "/readyz"),
+        port=port,
+        scrape_target=f"{name}:{port}",
+        links=(("metrics", "/metrics"),),
+    )
+
+
+def http_twin_argv(context: Context, twin: str, name: str) -> list[str]:
+    """``llmon-mock twin <twin>``: the scenario database served as an HTTP API at ``name``'s address."""
+    return [context.mock_cli, "twin", twin, "--db", str(context.db), "--listen", context.address(name)]
+
+
+def collect_interval_flag(context: Context) -> str:
+    """Background collection follows the twins' update interval, but never more than once a second."""
+    return f"--collect.interval={max(1.0, context.twin_interval):g}"
+
+
 def all_components() -> list[Component]:
     """Every slice's components in start order (ORDER, then module name)."""
     modules = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mock.stack_parts import Component, Context, answers
+from mock.stack_parts import Component, Context, exporter
 
 ORDER = 20
 
@@ -16,10 +16,8 @@ def _twin_ready(context: Context) -> bool:
     return proc.is_dir() and any(proc.glob("*/cgroup"))
 
 
-def _exporter_argv(context: Context) -> list[str]:
+def _exporter_flags(context: Context) -> list[str]:
     return [
-        context.script("llmon-gpu-exporter"),
-        f"--web.listen-address={context.address('gpu-exporter')}",
         "--gpu.backend=mock",
         f"--gpu.mock-db={context.db}",
         f"--path.procfs={context.twin_root('gpu') / 'proc'}",
@@ -31,13 +29,5 @@ def _exporter_argv(context: Context) -> list[str]:
 
 COMPONENTS = [
     Component(name="gpu-twin", title="GPU twin (GPU processes)", argv=_twin_argv, ready=_twin_ready),
-    Component(
-        name="gpu-exporter",
-        title="GPU exporter",
-        argv=_exporter_argv,
-        ready=answers("gpu-exporter", "/readyz"),
-        port=9872,
-        scrape_target="gpu-exporter:9872",
-        links=(("metrics", "/metrics"),),
-    ),
+    exporter("gpu", title="GPU exporter", port=9872, flags=_exporter_flags),
 ]

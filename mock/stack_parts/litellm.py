@@ -12,7 +12,7 @@ import os
 import secrets
 from pathlib import Path
 
-from mock.stack_parts import Component, Context, answers
+from mock.stack_parts import Component, Context, answers, collect_interval_flag, exporter, http_twin_argv
 
 ORDER = 40
 KEY_FILE = "litellm-master-key"
@@ -32,21 +32,16 @@ def master_key_file(context: Context) -> Path:
 
 
 def _twin_argv(context: Context) -> list[str]:
-    return [
-        context.mock_cli, "twin", "litellm", "--db", str(context.db),
-        "--listen", context.address("litellm-twin"), "--master-key-file", str(master_key_file(context)),
-    ]  # fmt: skip
+    key_file = str(master_key_file(context))
+    return [*http_twin_argv(context, "litellm", "litellm-twin"), "--master-key-file", key_file]
 
 
-def _exporter_argv(context: Context) -> list[str]:
-    interval = max(1.0, context.twin_interval)
+def _exporter_flags(context: Context) -> list[str]:
     return [
-        context.script("llmon-litellm-exporter"),
-        f"--web.listen-address={context.address('litellm-exporter')}",
         f"--litellm.url={context.url('litellm-twin')}",
         f"--master-key-file={master_key_file(context)}",
         "--scrape-metrics",
-        f"--collect.interval={interval:g}",
+        collect_interval_flag(context),
     ]
 
 
@@ -59,13 +54,5 @@ COMPONENTS = [
         port=4000,
         links=(("readiness", "/health/readiness"),),
     ),
-    Component(
-        name="litellm-exporter",
-        title="LiteLLM exporter",
-        argv=_exporter_argv,
-        ready=answers("litellm-exporter", "/readyz"),
-        port=9875,
-        scrape_target="litellm-exporter:9875",
-        links=(("metrics", "/metrics"),),
-    ),
+    exporter("litellm", title="LiteLLM exporter", port=9875, flags=_exporter_flags),
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mock.stack_parts import Component, Context, answers
+from mock.stack_parts import Component, Context, exporter
 
 ORDER = 10
 
@@ -20,11 +20,9 @@ def _twin_ready(context: Context) -> bool:
     return (root / "statvfs.json").is_file() and (root / "proc" / "stat").is_file()
 
 
-def _exporter_argv(context: Context) -> list[str]:
+def _exporter_flags(context: Context) -> list[str]:
     root = context.twin_root("node")
     return [
-        context.script("llmon-node-exporter"),
-        f"--web.listen-address={context.address('node-exporter')}",
         f"--path.procfs={root / 'proc'}",
         f"--path.sysfs={root / 'sys'}",
         f"--path.rootfs={root / 'rootfs'}",
@@ -34,13 +32,5 @@ def _exporter_argv(context: Context) -> list[str]:
 
 COMPONENTS = [
     Component(name="node-twin", title="Node twin", argv=_twin_argv, ready=_twin_ready),
-    Component(
-        name="node-exporter",
-        title="Node exporter",
-        argv=_exporter_argv,
-        ready=answers("node-exporter", "/readyz"),
-        port=9871,
-        scrape_target="node-exporter:9871",
-        links=(("metrics", "/metrics"),),
-    ),
+    exporter("node", title="Node exporter", port=9871, flags=_exporter_flags),
 ]

@@ -10,12 +10,11 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from mock.errors import MockError
+from mock.twins import wait_for_stop_signal
 
 
 def _non_negative_int(text: str) -> int:
@@ -36,10 +35,7 @@ def _run(args: argparse.Namespace) -> int:
     world = World(Path(args.db), args.host, args.containers)
     twin = DockerTwin(world, host=host, port=port, stats_latency=args.stats_latency, cgroup=args.cgroup)
     twin.start()
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    wait_for_stop_signal()
     twin.stop()
     return 0
 

@@ -24,6 +24,7 @@ import select
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -102,6 +103,17 @@ def _label_matches(labels: dict[str, str], wanted: list[str]) -> bool:
     return True
 
 
+def _all_hold(checks: dict[str, Callable[[list[str]], bool]], filters: dict[str, list[str]]) -> bool:
+    """Docker's filter semantics: every filter given must hold; one the endpoint lacks is a 400."""
+    for key, values in filters.items():
+        check = checks.get(key)
+        if check is None:
+            raise ApiError(400, f"invalid filter '{key}'")
+        if values and not check(values):
+            return False
+    return True
+
+
 def _container_matches(state: ContainerState, filters: dict[str, list[str]]) -> bool:
     seed = state.seed
     checks = {
@@ -111,13 +123,7 @@ def _container_matches(state: ContainerState, filters: dict[str, list[str]]) -> 
         "label": lambda v: _label_matches(seed.labels, v),
         "health": lambda v: (state.health or "none") in v,
     }
-    for key, values in filters.items():
-        check = checks.get(key)
-        if check is None:
-            raise ApiError(400, f"invalid filter '{key}'")
-        if values and not check(values):
-            return False
-    return True
+    return _all_hold(checks, filters)
 
 
 EVENT_FILTERS = ("type", "event", "container", "label")
@@ -131,13 +137,7 @@ def _event_matches(event: dict[str, Any], filters: dict[str, list[str]]) -> bool
         "container": lambda v: event["Actor"]["ID"] in v or attributes.get("name") in v,
         "label": lambda v: _label_matches(attributes, v),
     }
-    for key, values in filters.items():
-        check = checks.get(key)
-        if check is None:
-            raise ApiError(400, f"invalid filter '{key}'")
-        if values and not check(values):
-            return False
-    return True
+    return _all_hold(checks, filters)
 
 
 def _timestamp(query: dict[str, list[str]], key: str) -> float | None:
@@ -313,8 +313,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     # --- responses -------------------------------------------------------------------------------------
 
-    def _headers(self, status: int, content_type: str, length: int | None) -> None:
+    def _headers(self, status: int, content_type: str, length: int | None, close: bool = False) -> None:
+        """Status and headers; ``close`` announces that the connection ends with this response, so a
+        client does not put it back in its keep-alive pool and lose its next request on it."""
         self.send_response(status)
+        if close:
+            self.send_header("Connection", "close")  # also sets self.close_connection
         self.send_header("Api-Version", self.twin.api_version)
         self.send_header("Docker-Experimental", "false")
         self.send_header("Ostype", "linux")
@@ -471,8 +475,8 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(400, f"invalid filter '{unknown[0]}'")
         since, until = _timestamp(query, "since"), _timestamp(query, "until")
         self.server.track(self.connection, stream=True)
-        self._headers(200, "application/json", None)
-        self.close_connection = True
+        # An event stream ends only when the client or the twin cuts it, so its connection is never reused.
+        self._headers(200, "application/json", None, close=True)
         if self.twin.faults.events_stall:
             self.twin.stopping.wait()
             return

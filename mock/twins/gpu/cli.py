@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sqlite3
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from mock.db import open_db
 from mock.errors import MockError
+from mock.twins import wait_for_stop_signal
 
 log = logging.getLogger("llmon.mock.twin.gpu")
 
@@ -34,10 +33,7 @@ def _run(args: argparse.Namespace) -> int:
         raise MockError(f"--host: {exc}") from None
     written = write_proc_tree(Path(args.root), host)
     log.info("gpu twin started", extra={"root": args.root, "host": host.hostname, "processes": len(written)})
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    wait_for_stop_signal()
     return 0
 
 

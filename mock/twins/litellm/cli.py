@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from mock.errors import MockError
+from mock.twins import wait_for_stop_signal
 
 MASTER_KEY_ENV = "LLMON_MOCK_LITELLM_MASTER_KEY"
 
@@ -48,10 +47,7 @@ def _run(args: argparse.Namespace) -> int:
         twin.start()
     except OSError as exc:
         raise MockError(f"--listen: cannot listen on {args.listen}: {exc.strerror}") from None
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+    wait_for_stop_signal()
     twin.stop()
     return 0
 

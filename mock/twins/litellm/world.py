@@ -11,6 +11,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from mock.db import read_rows
 from mock.errors import DatabaseError
 
 HISTORY_WINDOW_DAYS = 31  # the longest budget duration the seed uses, plus one
@@ -103,12 +104,7 @@ class World:
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    try:
-        cur = conn.execute(sql, params)
-        cur.row_factory = sqlite3.Row
-        return cur.fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"cannot read the LiteLLM tables of the mock database ({exc})") from None
+    return read_rows(conn, sql, params, what="the LiteLLM tables of the mock database")
 
 
 def _budget(row: sqlite3.Row | None) -> Budget | None:

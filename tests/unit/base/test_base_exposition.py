@@ -243,3 +243,45 @@ def test_other_escapings_keep_prometheus_client_encoder() -> None:
     assert content_type.endswith("escaping=allow-utf-8")
     dotted = GaugeMetricFamily("llmon.test.dotted", "A UTF-8 metric name.", value=2)
     assert b'{"llmon.test.dotted"} 2.0' in encoder(Families([dotted]))  # type: ignore[arg-type]
+
+
+def _counting(render: object, calls: list[str]) -> object:
+    def counted(family: Metric, names: object, out: list[str]) -> None:
+        calls.append(family.name)
+        render(family, names, out)  # type: ignore[operator]
+
+    return counted
+
+
+@pytest.mark.parametrize(
+    ("render", "reference"),
+    [
+        (exposition._text_family, exposition._text_reference_family),
+        (exposition._openmetrics_family, exposition._openmetrics_reference_family),
+    ],
+    ids=["text", "openmetrics"],
+)
+def test_an_unchanged_family_is_rendered_once_and_a_new_one_again(render, reference) -> None:
+    def family(value: float) -> Metric:
+        built = GaugeMetricFamily("llmon_cached", "Cached.", labels=["name"])
+        built.add_metric(['va"l'], value)
+        return built
+
+    snapshot, calls, rendered = Families([family(1.0)]), [], exposition._RenderedFamilies()
+    counted = _counting(render, calls)
+
+    first = rendered.render(snapshot.collect(), counted, reference)
+    second = rendered.render(snapshot.collect(), counted, reference)
+    assert first == second and calls == ["llmon_cached"]
+
+    snapshot.families = [family(2.0)]  # the next collection: equal name, new object, new value
+    third = rendered.render(snapshot.collect(), counted, reference)
+    assert calls == ["llmon_cached", "llmon_cached"]
+    assert third != first and 'llmon_cached{name="va\\"l"} 2.0\n' in "".join(third)
+
+
+def test_cached_output_still_equals_prometheus_client() -> None:
+    registry = Families(tricky_families())  # the same objects on both scrapes, as a snapshot
+    for _ in range(2):
+        assert generate_text(registry) == generate_latest(registry)
+        assert generate_openmetrics(registry) == reference_openmetrics(registry.families)

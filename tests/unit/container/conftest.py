@@ -3,7 +3,6 @@ HTTP, an exporter pointed at it, and helpers to drive the scenario clock and rea
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,36 +16,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from exporters.base import ExporterServer
 from exporters.container.__main__ import SPEC
 from exporters.container.config import ContainerSettings
-from mock.db import open_db, switch_scenario, update_clock
-from mock.seed.generate import build_seed
+from mock.db import open_db, update_clock
 from mock.twins.docker.server import DockerTwin
 from mock.twins.docker.world import World
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-@pytest.fixture(scope="session")
-def pristine_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("container-seed") / "mock.db"
-    build_seed(42, path)
-    return path
-
-
-@pytest.fixture
-def db_path(pristine_db: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "mock.db"
-    shutil.copyfile(pristine_db, path)
-    return path
-
-
-def set_scenario(db: Path, name: str, t: float) -> None:
-    """Make ``name`` active, paused at scenario time ``t``: the twin's state no longer moves."""
-    now = time.time()
-    with open_db(db) as conn:
-        switch_scenario(conn, name, now)
-        update_clock(conn, lambda s: s.paused_at(now))
-        if t > 0:
-            update_clock(conn, lambda s: s.jumped(t, now))
 
 
 def jump(db: Path, seconds: float) -> None:

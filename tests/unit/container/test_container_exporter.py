@@ -12,7 +12,8 @@ import docker
 import pytest
 
 from mock.twins.docker.server import DockerTwin
-from tests.unit.container.conftest import Exporter, Samples, jump, set_scenario, value, wait_for
+from tests.unit.container.conftest import Exporter, Samples, jump, value, wait_for
+from tests.unit.mock_clock import play
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "container"
 MakeTwin = Callable[..., DockerTwin]
@@ -44,7 +45,7 @@ def _one_shot(twin: DockerTwin, name: str) -> dict:
 def test_memory_and_cpu_match_the_daemons_stats(
     cgroup: str, make_twin: MakeTwin, make_exporter: MakeExporter, db_path: Path
 ) -> None:
-    set_scenario(db_path, "normal", 120.0)  # paused: every answer describes the same instant
+    play(db_path, "normal", 120.0)  # paused: every answer describes the same instant
     twin = make_twin(cgroup=cgroup)
     samples = _collected(make_exporter(twin.base_url))
     stats = _one_shot(twin, "llm-litellm-1")
@@ -209,7 +210,7 @@ def test_daemon_down_then_back(make_twin: MakeTwin, make_exporter: MakeExporter)
 def test_events_count_a_crash_and_trigger_a_reinspect(
     db_path: Path, twin: DockerTwin, make_exporter: MakeExporter
 ) -> None:
-    set_scenario(db_path, "vllm-crash-loop", 20.0)
+    play(db_path, "vllm-crash-loop", 20.0)
     exporter = make_exporter(twin.base_url, collect_interval=0.2)
     who = {"name": "llm-vllm-0-1"}
     wait_for(lambda: value(exporter.samples(), "llmon_container_events_total", event="die", **who) == 0,

@@ -15,7 +15,8 @@ import pytest
 from mock.db import open_db
 from mock.twins.docker.payloads import memory_breakdown
 from mock.twins.docker.server import DockerTwin
-from tests.unit.container.conftest import jump, set_scenario, wait_for
+from tests.unit.container.conftest import jump, wait_for
+from tests.unit.mock_clock import play
 
 
 def _seeded_names(db: Path) -> set[str]:
@@ -138,14 +139,14 @@ def test_streaming_stats_send_one_sample_per_tick(client: docker.DockerClient) -
 
 
 def test_crash_loop_shows_restarts_and_restarting_state(client: docker.DockerClient, db_path: Path) -> None:
-    set_scenario(db_path, "vllm-crash-loop", 130.0)  # kills at 25, 65, 105, 145 s; restarts 15 s later
+    play(db_path, "vllm-crash-loop", 130.0)  # kills at 25, 65, 105, 145 s; restarts 15 s later
     inspected = wait_for(
         lambda: (doc := client.api.inspect_container("llm-vllm-0-1"))["RestartCount"] == 3 and doc,
         what="RestartCount 3",
     )
     assert inspected["State"]["Status"] == "running"
     assert inspected["State"]["Health"]["Status"] == "starting"
-    set_scenario(db_path, "vllm-crash-loop", 30.0)
+    play(db_path, "vllm-crash-loop", 30.0)
     summary = wait_for(
         lambda: next(
             (
@@ -162,7 +163,7 @@ def test_crash_loop_shows_restarts_and_restarting_state(client: docker.DockerCli
 
 
 def test_events_replay_an_oom_kill_as_oom_die_start(client: docker.DockerClient, db_path: Path) -> None:
-    set_scenario(db_path, "container-oom", 235.0)
+    play(db_path, "container-oom", 235.0)
     time.sleep(0.3)  # let the twin's recorder see the paused state first
     jump(db_path, 30.0)  # past the kill at 240 s and the restart 20 s later
     # A jump moves scenario time ahead of the wall clock: the events are stamped 25 and 5 s ago.

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,28 +10,16 @@ import pytest
 
 from exporters.gpu.config import GpuSettings
 from exporters.gpu.sources import build_source
-from mock.db import open_db, read_history, switch_scenario, update_clock
+from mock.db import open_db, read_history
 from mock.scenario import load_scenarios
-from mock.seed.generate import build_seed
 from mock.twins.gpu.nvml import StandInNvml
 from mock.twins.gpu.state import GpuState, gpu_states, load_host_gpus
 
-SEED = 42
-
-
-@pytest.fixture(scope="session")
-def seeded_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("gpu-seed") / "mock.db"
-    build_seed(SEED, path)
-    return path
-
 
 @pytest.fixture
-def db(seeded_db: Path, tmp_path: Path) -> Path:
-    """A private copy of the seed, so each test owns its clock."""
-    path = tmp_path / "mock.db"
-    shutil.copyfile(seeded_db, path)
-    return path
+def db(db_path: Path) -> Path:
+    """This suite's name for the private seed copy (tests/unit/conftest.py), so each test owns its clock."""
+    return db_path
 
 
 def hostnames(db: Path) -> dict[str, str]:
@@ -41,16 +27,6 @@ def hostnames(db: Path) -> dict[str, str]:
     with sqlite3.connect(db) as conn:
         names = [row[0] for row in conn.execute("SELECT hostname FROM hosts ORDER BY id")]
     return {name.rsplit("-", 1)[0]: name for name in names}
-
-
-def play(db: Path, scenario: str, t: float) -> None:
-    """Make ``scenario`` active and freeze its clock at ``t`` seconds."""
-    now = time.time()
-    with open_db(db) as conn:
-        switch_scenario(conn, scenario, now)
-        update_clock(conn, lambda s: s.paused_at(now))
-        if t > 0:
-            update_clock(conn, lambda s: s.jumped(t, now))
 
 
 def expected_states(db: Path, scenario: str, t: float, hostname: str | None = None) -> tuple[GpuState, ...]:

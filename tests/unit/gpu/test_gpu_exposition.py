@@ -12,11 +12,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import expected_states, hostnames, play
+from conftest import expected_states, hostnames
 from gpu_helpers import samples, series, value
 from prometheus_client.exposition import generate_latest
 
 from exporters.gpu.device import MIB
+from tests.unit.mock_clock import play
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "gpu"
 #: (golden file, host prefix, scenario, t, options)

@@ -7,11 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import expected_states, hostnames, play
+from conftest import expected_states, hostnames
 from gpu_helpers import samples, series, value
 
 from exporters.gpu.device import CLOCK_EVENT_REASONS
 from mock.db import open_db, update_clock
+from tests.unit.mock_clock import play
 
 T = 200.0  # well past every ramp of the scenarios used here
 

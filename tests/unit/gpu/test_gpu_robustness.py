@@ -8,13 +8,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import expected_states, play
+from conftest import expected_states
 from gpu_helpers import samples, series, value
 
 from exporters.base import ExporterServer
 from exporters.gpu.__main__ import SPEC
 from exporters.gpu.config import GpuSettings
 from mock.twins.gpu.errors import NVMLError
+from tests.unit.mock_clock import play
 
 XID_WAIT_S = 20.0
 

@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 import yaml
-from conftest import expected_states, play
+from conftest import expected_states
 
 from mock.scenario import load_scenarios
+from tests.unit.mock_clock import play
 
 REPO = Path(__file__).parents[3]
 GPU_SCENARIOS = ("gpu-thermal-throttle", "gpu-memory-pressure", "gpu-xid-error", "peak-load")

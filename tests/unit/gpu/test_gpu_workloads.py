@@ -6,13 +6,14 @@ from pathlib import Path
 
 import docker.errors
 import pytest
-from conftest import expected_states, hostnames, play
+from conftest import expected_states, hostnames
 from gpu_helpers import samples, series, value
 
 from exporters.gpu.workload import DockerNames, ErrorCounts, WorkloadMapper, owner_from_cgroup
 from mock.db import open_db
 from mock.twins.gpu.proc import write_proc_tree
 from mock.twins.gpu.state import load_host_gpus
+from tests.unit.mock_clock import play
 
 FIXTURE_PROC = Path(__file__).parents[2] / "fixtures" / "gpu" / "proc"
 

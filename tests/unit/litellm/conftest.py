@@ -3,7 +3,6 @@ serving it over real HTTP on a free port, and the scenarios, with the one parked
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -13,15 +12,7 @@ from litellm_support import MASTER_KEY, ORIGIN, SCENARIO_FIXTURES, SetClock
 
 from mock.db import open_db, update_clock
 from mock.scenario import Scenario, load_scenario_file, load_scenarios
-from mock.seed.generate import build_seed
 from mock.twins.litellm.server import LitellmTwin
-
-
-@pytest.fixture(scope="session")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("litellm") / "mock.db"
-    build_seed(42, path)
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -33,10 +24,9 @@ def scenarios() -> dict[str, Scenario]:
 
 
 @pytest.fixture
-def db(seeded: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "mock.db"
-    shutil.copyfile(seeded, path)
-    return path
+def db(db_path: Path) -> Path:
+    """This suite's name for the private seed copy (tests/unit/conftest.py)."""
+    return db_path
 
 
 @pytest.fixture
