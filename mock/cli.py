@@ -6,8 +6,11 @@
     llmon-mock control [--listen 127.0.0.1:9879]              [--db PATH]
     llmon-mock twin node [--root var/mock/node] [--interval 1] [--host NAME] [--db PATH]
     llmon-mock twin litellm [--listen 127.0.0.1:4000] [--master-key-file F] [--db PATH]
+    llmon-mock twin langfuse [--listen 127.0.0.1:3030] [--api-version v4|v3|v2] [--cloud-plan P] [--db PATH]
     llmon-mock twin docker [--listen 127.0.0.1:2375] [--stats-latency 1] [--cgroup v2|v1] [--containers N]
     llmon-mock twin gpu [--root var/mock/gpu] [--host NAME] [--db PATH]
+    llmon-mock twin vllm [--listen HOST:PORT]... [--deployments a,b] [--engines N] [--vllm-version V]
+                         [--targets-file F] [--host NAME] [--db PATH]
     llmon-mock demo [--scenario normal] [--seed 42] [--var-dir var]
 
 ``--db`` defaults to $LLMON_MOCK_DB, else var/mock.db. Bad input prints one line
@@ -36,7 +39,9 @@ from mock.scenario import get_scenario, load_scenarios
 from mock.twins import stop_on_signals
 from mock.twins.docker.cli import add_docker_twin
 from mock.twins.gpu.cli import add_gpu_twin
+from mock.twins.langfuse.cli import add_langfuse_twin
 from mock.twins.litellm.cli import add_litellm_twin
+from mock.twins.vllm.cli import add_vllm_twin
 
 PROG = "llmon-mock"
 EXIT_USAGE = 2
@@ -187,8 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     node.add_argument("--host", default=None, help="seeded hostname to serve (default: the first host)")
     twin.set_defaults(func=_twin)
     add_litellm_twin(kinds, with_db)
+    add_langfuse_twin(kinds, with_db)
     add_docker_twin(kinds, with_db, number)
     add_gpu_twin(kinds, with_db)
+    add_vllm_twin(kinds, with_db)
 
     demo = verbs.add_parser("demo", help="run the native demo stack")
     demo.add_argument("--scenario", default="normal", help="scenario to start with (default: normal)")

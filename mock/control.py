@@ -283,7 +283,7 @@ class _ControlHTTPServer(ThreadingHTTPServer):
 
 def parse_listen(address: str) -> tuple[str, int]:
     host, sep, port = address.rpartition(":")
-    if not sep or not host or not port.isdigit() or int(port) > 65535:
+    if not sep or not host or not port.isdecimal() or int(port) > 65535:
         raise MockError(f"--listen: expected HOST:PORT, got {address!r}")
     return host.strip("[]"), int(port)
 

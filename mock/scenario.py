@@ -50,7 +50,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from mock.errors import ScenarioFileError, UnknownScenarioError
 from mock.scenario_containers import ContainerTargets
 from mock.twins.gpu.targets import GpuTargets
+from mock.twins.langfuse.targets import LangfuseTargets
 from mock.twins.litellm.targets import LitellmTargets
+from mock.twins.vllm.targets import VllmTargets
 
 SCENARIOS_DIR = Path(__file__).with_name("scenarios")
 DEFAULT_SCENARIO = "normal"
@@ -149,6 +151,8 @@ class Phase(_Strict):
     host: HostTargets = HostTargets()
     containers: ContainerTargets = ContainerTargets()  # see mock/scenario_containers.py
     litellm: LitellmTargets | None = None  # see mock/twins/litellm/targets.py
+    vllm: VllmTargets | None = None  # see mock/twins/vllm/targets.py
+    langfuse: LangfuseTargets | None = None  # see mock/twins/langfuse/targets.py
     gpu: GpuTargets = GpuTargets()  # see mock/twins/gpu/targets.py
 
 

@@ -187,7 +187,7 @@ def _duration_seconds(duration: str) -> float:
     """Seconds in a simple Prometheus duration ("1s", "15s", "2m", "1h", "500ms")."""
     units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
     for suffix in sorted(units, key=len, reverse=True):
-        if duration.endswith(suffix) and duration[: -len(suffix)].isdigit():
+        if duration.endswith(suffix) and duration[: -len(suffix)].isdecimal():
             return int(duration[: -len(suffix)]) * units[suffix]
     raise ValueError(f"unsupported duration {duration!r}")
 

@@ -1,4 +1,5 @@
-"""Fixtures shared by the integration and e2e suites: one native stack per session, one browser.
+"""Fixtures shared by every suite: one seed database per session; for the integration and e2e suites,
+one native stack per session and one browser.
 
 The stack runs the repository's prometheus.yml and rules against the mock twins on free ports, with
 1 s scrape and rule evaluation so a scenario switch shows within seconds.
@@ -6,17 +7,20 @@ The stack runs the repository's prometheus.yml and rules against the mock twins 
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from mock.seed.generate import build_seed
 from mock.stack import REQUIRED_BINARIES, NativeStack, StackError, find_binary
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
+SEED = 42
 STACK_INTERVAL = "1s"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -26,6 +30,22 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+@pytest.fixture(scope="session")
+def pristine_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seed database, built once; tests only read it or copy it (see ``db_path``)."""
+    path = tmp_path_factory.mktemp("seed") / "mock.db"
+    build_seed(SEED, path)
+    return path
+
+
+@pytest.fixture
+def db_path(pristine_db: Path, tmp_path: Path) -> Path:
+    """A private copy of the seed database that a test may change (its clock, its scenario)."""
+    path = tmp_path / "mock.db"
+    shutil.copyfile(pristine_db, path)
+    return path
 
 
 @pytest.fixture(scope="session")

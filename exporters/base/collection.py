@@ -1,8 +1,10 @@
 """Running the sources: scrape-time sources during each scrape, background ones on their own loop.
 
 A background source is called in a worker thread every interval and given at most the timeout; the
-scrape serves its last good snapshot, so a scrape never waits on a slow upstream. Python cannot kill
-a thread, so a call that overruns is abandoned and the source is not called again until it returns.
+scrape serves its last good snapshot, so a scrape never waits on a slow upstream. A failed call drops
+the snapshot, unless the source lists the error's reason in ``keep_snapshot_on`` (see Source). Python
+cannot kill a thread, so a call that overruns is abandoned and the source is not called again until
+it returns.
 """
 
 from __future__ import annotations
@@ -24,9 +26,13 @@ log = logging.getLogger(__name__)
 _JOIN_SECONDS = 2.0
 
 
-def _collect_families(source: Source) -> list[Metric]:
-    """Run the whole collect() now, so a failure half-way surfaces here and not while serving."""
-    families = list(source.collect())
+def _collect_families(source: Source, health: SourceHealth) -> list[Metric]:
+    """Run the whole collect() now, so a failure half-way surfaces here and not while serving; then
+    count what the source survived (Source.take_partial_errors), whether or not collect() succeeded."""
+    try:
+        families = list(source.collect())
+    finally:
+        health.partially_failed(source.name, source.take_partial_errors())
     for family in families:
         if not isinstance(family, Metric):
             raise TypeError(f"collect() yielded a {type(family).__name__}, not a metric family")
@@ -43,8 +49,9 @@ def _cause(exc: Exception) -> tuple[str, str, Exception | None]:
 class _Call:
     """One background collect() in a daemon thread that notifies ``wake`` when it ends."""
 
-    def __init__(self, source: Source, wake: threading.Condition) -> None:
+    def __init__(self, source: Source, wake: threading.Condition, health: SourceHealth) -> None:
         self.source = source
+        self._health = health
         self.started = time.monotonic()
         self.duration = 0.0
         self.done = False
@@ -55,7 +62,7 @@ class _Call:
 
     def _run(self) -> None:
         try:
-            self.families = _collect_families(self.source)
+            self.families = _collect_families(self.source, self._health)
         except Exception as exc:
             self.error = exc
         with self._wake:
@@ -139,7 +146,7 @@ class Collection:
             with self._locks[source.name]:
                 started = time.perf_counter()
                 try:
-                    collected = _collect_families(source)
+                    collected = _collect_families(source, self.health)
                 except Exception as exc:
                     self.health.failed(source.name, time.perf_counter() - started, *_cause(exc))
                     continue
@@ -166,7 +173,7 @@ class Collection:
         with self._wake:
             if self._stopped:
                 return None
-        call = _Call(source, self._wake)
+        call = _Call(source, self._wake, self.health)
         with self._wake:
             self._wake.wait_for(lambda: call.done or self._stopped, timeout=self._timeout)
             done, error = call.done, call.error
@@ -174,7 +181,7 @@ class Collection:
                 return call
             if done and error is None:
                 self._snapshots[source.name] = call.families
-            else:
+            elif not (isinstance(error, CollectError) and error.reason in source.keep_snapshot_on):
                 self._snapshots.pop(source.name, None)
         if not done:
             self.health.failed(source.name, self._timeout, "timeout", timeout_message)

@@ -7,10 +7,15 @@ is rendered with plain string operations.
 
 The output is byte-identical to prometheus_client's: tests/unit/base/test_base_exposition.py
 compares both over every metric type and tricky values, tests/unit/node/test_node_exposition.py over
-the node golden files and the live host. Whatever this encoder does not cover is handed to
-prometheus_client one family at a time: names outside ``[a-zA-Z_][a-zA-Z0-9_]*`` (colons, UTF-8),
-exemplars, native histograms, samples without a value, and any family the fast path fails on (so a
-broken family raises prometheus_client's own error). Content negotiation stays prometheus_client's
+the node golden files and the live host, with one deliberate exception: metric names with colons
+(vLLM's ``vllm:kv_cache_usage_perc``). prometheus_client 0.26's OpenMetrics encoder keeps the colon in
+``# HELP``/``# TYPE`` but rewrites it to ``_`` in the sample lines (its "underscores" escaping treats
+the colon as invalid), so Prometheus stores ``vllm_kv_cache_usage_perc`` and every query written with
+vLLM's names finds nothing. Colons are valid in metric names in both formats, so this encoder writes
+them as they are. Whatever it does not cover is handed to prometheus_client one family at a time:
+names outside the legacy character set (UTF-8), labels with colons, exemplars, native histograms,
+samples without a value, and any family the fast path fails on (so a broken family raises
+prometheus_client's own error). Content negotiation stays prometheus_client's
 ``choose_encoder``; only its two everyday answers are swapped for the encoders here.
 """
 
@@ -29,8 +34,9 @@ from prometheus_client.samples import Sample
 
 Encoder = Callable[[Collector], bytes]
 
-#: Names every escaping scheme leaves untouched, so they are written as they are.
-_PLAIN_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+#: Metric and label names written as they are (the legacy character sets of both formats).
+_PLAIN_METRIC_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+_PLAIN_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 #: Integer digits prometheus_client writes before it switches a positive value to exponent form.
 _MAX_PLAIN_DIGITS = 6
 #: The exponent suffix by the position of the decimal point in repr(): "1234567.0" -> "e+06".
@@ -95,13 +101,21 @@ class _Names:
 
     def __init__(self) -> None:
         self._plain: set[str] = set()
+        self._plain_labels: set[str] = set()
 
     def check(self, name: str) -> str:
         if name not in self._plain:
-            if _PLAIN_NAME.fullmatch(name) is None:
+            if _PLAIN_METRIC_NAME.fullmatch(name) is None:
                 raise _UnsupportedError(name)
             self._plain.add(name)
         return name
+
+    def check_label(self, label: str) -> str:
+        if label not in self._plain_labels:
+            if _PLAIN_LABEL_NAME.fullmatch(label) is None:
+                raise _UnsupportedError(label)
+            self._plain_labels.add(label)
+        return label
 
     def series(self, sample: Sample) -> str:
         """``name{a="1",b="2"} value``: label names sorted, values escaped; the same in both formats.
@@ -112,20 +126,20 @@ class _Names:
         name, labels, value, _, exemplar, native_histogram = sample
         if exemplar is not None or native_histogram is not None or value is None:
             raise _UnsupportedError(name)
-        plain, check = self._plain, self.check
-        if name not in plain:
-            check(name)
+        if name not in self._plain:
+            self.check(name)
         if not labels:
             return f"{name} {format_value(value)}"
+        plain_labels, check_label = self._plain_labels, self.check_label
         if len(labels) == 1:
             ((label, label_value),) = labels.items()
-            if label not in plain:
-                check(label)
+            if label not in plain_labels:
+                check_label(label)
             return f'{name}{{{label}="{escape_label_value(label_value)}"}} {format_value(value)}'
         pairs = []
         for label, label_value in sorted(labels.items()):
-            if label not in plain:
-                check(label)
+            if label not in plain_labels:
+                check_label(label)
             pairs.append(f'{label}="{escape_label_value(label_value)}"')
         return f"{name}{{{','.join(pairs)}}} {format_value(value)}"
 

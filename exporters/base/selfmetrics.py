@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from prometheus_client import Metric
@@ -91,6 +91,17 @@ class SourceHealth:
                 extra={"source": source, "reason": reason, "err": message},
                 exc_info=exc,
             )
+
+    def partially_failed(self, source: str, counts: Mapping[str, int]) -> None:
+        """Count failures a collection survived (Source.take_partial_errors): errors, not down.
+
+        Not logged here: only the source knows which of its many parts failed, and logs that once.
+        """
+        with self._lock:
+            errors = self._health[source].errors
+            for reason, count in counts.items():
+                if count > 0:
+                    errors[reason if reason in REASONS else "internal"] += count
 
     def attempted(self, source: str) -> bool:
         """Whether a first collection attempt of the source has ended, successfully or not."""

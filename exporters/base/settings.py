@@ -31,7 +31,7 @@ def _check_listen_address(value: str | None) -> str | None:
     if value is None:
         return value
     host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or int(port) > 65535:
+    if not sep or not port.isdecimal() or int(port) > 65535:
         raise ValueError(f"expected host:port with a port number from 0 to 65535, got {value!r}")
     if ":" in host and not (host.startswith("[") and host.endswith("]")):
         raise ValueError(f"write an IPv6 address in brackets, as in [::1]:{port}")

@@ -4,7 +4,8 @@ A cycle lists containers once (no inspect per container per cycle), inspects onl
 not seen, whose listed state changed, or that the event watcher marked, then asks for stats of the
 running ones on a bounded worker pool. Each call is bounded by ``--docker.timeout`` and the cycle by
 ``--stats.deadline``: stats that are late, fail, or belong to a container removed meanwhile are
-counted in ``llmon_container_request_errors_total{operation,reason}`` (logged once per cause) and that
+counted in ``llmon_container_request_errors_total{operation,reason}`` (logged once per cause), and in
+``llmon_exporter_collect_errors_total{source="docker",reason}`` through ``take_partial_errors``, and that
 container is exported without resource metrics, so one slow or broken container never fails the
 cycle. Only a failed list (daemon down, garbage) fails the Source, which sets ``up`` to 0.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 
 OPERATIONS = ("inspect", "stats")
 REQUEST_REASONS = ("timeout", "unreachable", "auth", "http_status", "malformed", "gone", "internal")
+#: A request reason as a reason of llmon_exporter_collect_errors_total (exporters.base.REASONS): a
+#: container removed after it was listed is the daemon answering 404; the others are base reasons.
+_BASE_REASON = {"gone": "http_status"}
 _T = TypeVar("_T")
 
 
@@ -48,18 +53,26 @@ class RequestErrors:
     def __init__(self) -> None:
         self.counts = {(op, reason): 0 for op in OPERATIONS for reason in REQUEST_REASONS}
         self._logged: set[tuple[str, str, str]] = set()
+        self._untaken: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def record(self, operation: str, reason: str, message: str) -> None:
         reason = reason if reason in REQUEST_REASONS else "internal"
         with self._lock:
             self.counts[(operation, reason)] += 1
+            self._untaken[_BASE_REASON.get(reason, reason)] += 1
             first = (operation, reason, message) not in self._logged
             self._logged.add((operation, reason, message))
         if first:
             log.warning(
                 "container request failed", extra={"operation": operation, "reason": reason, "err": message}
             )
+
+    def take(self) -> Counter[str]:
+        """Failures recorded since the previous take, by exporters.base reason."""
+        with self._lock:
+            taken, self._untaken = self._untaken, Counter()
+        return taken
 
 
 class DockerCollector(Source):
@@ -93,6 +106,10 @@ class DockerCollector(Source):
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def take_partial_errors(self) -> Counter[str]:
+        """Per-container request failures since the last take, by collect-errors reason."""
+        return self.errors.take()
 
     def describe(self) -> Iterable[Metric]:
         return describe_families(self.settings.container_labels)

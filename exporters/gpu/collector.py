@@ -8,6 +8,10 @@ handling, from widest to narrowest:
 - one GPU lost (GpuIsLost, or gone from the enumeration after being seen): ``llmon_gpu_up{gpu,uuid} 0``
   for it, every other GPU keeps reporting.
 - one field absent or failing: that series is omitted (see exporters/gpu/nvml.py).
+Whatever failed short of NVML itself (a field, a lost or vanished GPU, a MIG slot, the XID thread, a
+pid's cgroup, Docker for container names) is counted by reason in
+``llmon_exporter_collect_errors_total{source="nvml"}`` through ``take_partial_errors``; the scrape and
+``llmon_exporter_up`` stay good.
 
 Only ``gpu`` (index) and ``uuid`` identify a GPU on value metrics; everything descriptive is on
 ``llmon_gpu_info``.
@@ -16,6 +20,7 @@ Only ``gpu`` (index) and ``uuid`` identify a GPU on value metrics; everything de
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,11 +31,14 @@ from exporters.base import CollectError, Source
 from exporters.gpu import dcgm
 from exporters.gpu.device import DeviceReader, GpuReading, Identity, _text, read_identity
 from exporters.gpu.families import FamilyBuilder
-from exporters.gpu.nvml import GPU_IS_LOST, TIMEOUT, GpuLostError, Nvml, error_code
-from exporters.gpu.workload import WorkloadMapper
+from exporters.gpu.nvml import GPU_IS_LOST, MALFORMED_ANSWER, TIMEOUT, GpuLostError, Nvml, error_code
+from exporters.gpu.workload import REASON_BY_WORKLOAD_ERROR, WorkloadMapper
 from exporters.gpu.xid import XidWatcher
 
 log = logging.getLogger(__name__)
+#: More GPUs than any host has (NVSwitch systems top out at 16 per board, 256 per NVLink domain): a
+#: larger count is a broken answer, and looping over it would never end.
+MAX_GPUS = 256
 
 
 @dataclass
@@ -72,6 +80,8 @@ class NvmlSource(Source):
         self._initialised = False
         self._versions = ("", "")
         self._known: dict[int, str] = {}  # index -> uuid of every GPU seen since start
+        self._vanished: set[int] = set()  # indices gone from the enumeration at the last scan
+        self._workload_errors_taken: dict[str, int] = {}
         self._xid = xid_factory(nvml) if watch_xid else None
         self._workload_dropped = 0
 
@@ -101,10 +111,23 @@ class NvmlSource(Source):
             ) from None
         self._initialised = True
         self._versions = (
-            _text(self._nvml.call("nvmlSystemGetDriverVersion")),
-            _cuda_version(self._nvml.call("nvmlSystemGetCudaDriverVersion")),
+            self._system_version("nvmlSystemGetDriverVersion", _text),
+            self._system_version("nvmlSystemGetCudaDriverVersion", _cuda_version),
         )
         log.info("nvml initialised", extra={"driver": self._versions[0], "cuda": self._versions[1]})
+
+    def _system_version(self, function: str, convert: Callable[[Any], str]) -> str:
+        """A driver-wide version string; "unknown" (counted) when NVML refuses it or answers garbage,
+        since the GPUs can still be read without it."""
+        try:
+            return convert(self._nvml.call(function))
+        except MALFORMED_ANSWER:
+            self._nvml.count_partial("malformed")
+        except Exception as exc:
+            if not self._nvml.is_error(exc):
+                raise
+            self._nvml.count_error(exc)
+        return "unknown"
 
     # --- scanning ----------------------------------------------------------------------------
 
@@ -114,6 +137,10 @@ class NvmlSource(Source):
         scan = Scan(driver_version=self._versions[0], cuda_version=self._versions[1])
         try:
             count = int(self._nvml.call("nvmlDeviceGetCount"))
+            if not 0 <= count <= MAX_GPUS:
+                raise ValueError(count)
+        except MALFORMED_ANSWER:
+            raise CollectError("malformed", "NVML answered the GPU count with no plausible count") from None
         except Exception as exc:
             if not self._nvml.is_error(exc):
                 raise
@@ -124,7 +151,11 @@ class NvmlSource(Source):
         for index in range(count):
             self._scan_one(index, scan, live)
         seen = {index for index, _, _ in live} | {index for index, _ in scan.lost}
-        scan.lost.extend((index, uuid) for index, uuid in sorted(self._known.items()) if index not in seen)
+        vanished = {index: uuid for index, uuid in sorted(self._known.items()) if index not in seen}
+        scan.lost.extend(vanished.items())
+        for _ in vanished.keys() - self._vanished:  # counted when it goes, not on every later scrape
+            self._nvml.count_partial("unreachable")
+        self._vanished = set(vanished)
         if self._xid is not None and live and not self._xid.running:
             self._xid.start(live)
         return scan
@@ -139,13 +170,27 @@ class NvmlSource(Source):
             live.append((index, identity.uuid, handle))
         except GpuLostError:
             scan.lost.append((index, identity.uuid if identity else self._known.get(index, "unknown")))
+        except MALFORMED_ANSWER:  # an identity answer of the wrong shape: this GPU cannot be named
+            self._nvml.count_partial("malformed")
         except Exception as exc:
             if not self._nvml.is_error(exc):
                 raise
             if error_code(exc) == GPU_IS_LOST:  # lost while reading its identity
                 scan.lost.append((index, self._known.get(index, "unknown")))
+                self._nvml.count_partial(self._nvml.reason(exc))
             else:
-                self._nvml.count_error(self._nvml.error_name(exc))
+                self._nvml.count_error(exc)
+
+    def take_partial_errors(self) -> Counter[str]:
+        """NVML calls that failed since the last take, plus new workload-mapping failures, by reason."""
+        tally = self._nvml.take_partial_errors()
+        if self._mapper is not None:
+            counts = self._mapper.errors.snapshot()
+            for error, count in counts.items():
+                new = count - self._workload_errors_taken.get(error, 0)
+                tally[REASON_BY_WORKLOAD_ERROR.get(error, "internal")] += new
+            self._workload_errors_taken = counts
+        return +tally  # without the reasons that stayed at zero
 
     # --- families ----------------------------------------------------------------------------
 

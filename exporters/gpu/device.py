@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from exporters.gpu.nvml import ABSENT_CODES, INVALID_ARGUMENT, NOT_FOUND, UNAVAILABLE, Nvml
+from exporters.gpu.nvml import ABSENT_CODES, INVALID_ARGUMENT, MALFORMED_ANSWER, NOT_FOUND, UNAVAILABLE, Nvml
 
 MIB = 1024**2
 
@@ -175,7 +175,10 @@ class DeviceReader:
             self._nvlink,
             self._processes,
         ):
-            step(reading, handle)
+            try:
+                step(reading, handle)
+            except MALFORMED_ANSWER:
+                self.nvml.count_partial("malformed")
         return reading
 
     def _get(self, reading: GpuReading, field: str, function: str, *args: Any) -> Any:
@@ -317,7 +320,7 @@ class DeviceReader:
             if not nvml.is_error(exc):
                 raise
             if getattr(exc, "value", None) != NOT_FOUND:
-                nvml.count_error(nvml.error_name(exc))
+                nvml.count_error(exc)
             return None
         memory = nvml.read(uuid, "memory", "nvmlDeviceGetMemoryInfo", mig)
         total, used, free = (

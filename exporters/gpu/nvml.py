@@ -11,6 +11,10 @@ What NVML answers per call decides what happens next:
 - GpuIsLost: the GPU fell off the bus (XID 79); the caller marks it down and skips its other fields.
 - anything else (Timeout, Unknown, ...): a transient failure of that one field; it is counted by error
   name and the field is omitted from this scrape only.
+
+Every failed call also lands in a tally by reason of ``llmon_exporter_collect_errors_total`` (see
+``REASON_BY_CODE``), handed to the base through ``take_partial_errors``: the scrape still succeeds. An
+absent field counts there once, the first time NVML refuses it; after that it is not asked again.
 """
 
 from __future__ import annotations
@@ -31,9 +35,25 @@ FUNCTION_NOT_FOUND = 13
 GPU_IS_LOST = 15
 #: Codes meaning "this GPU never has this field": remembered, not retried.
 ABSENT_CODES = frozenset({NOT_SUPPORTED, NO_PERMISSION, FUNCTION_NOT_FOUND})
+#: NVML return code -> reason label of llmon_exporter_collect_errors_total (exporters.base.REASONS).
+#: Any other NVML code (Unknown, Corrupted InfoROM, InsufficientPower, ...) is the device failing to
+#: answer, "io"; an exception that is no NVML error at all is "internal".
+REASON_BY_CODE = {
+    NOT_SUPPORTED: "unsupported",
+    FUNCTION_NOT_FOUND: "unsupported",
+    NO_PERMISSION: "auth",
+    TIMEOUT: "timeout",
+    GPU_IS_LOST: "unreachable",
+}
 
 #: nvmlFieldValue_t.valueType -> the member of the value union holding it.
 _FIELD_VALUE_MEMBERS = {0: "dVal", 1: "uiVal", 2: "ulVal", 3: "ullVal", 4: "sllVal", 5: "siVal", 6: "usVal"}
+
+
+#: What converting an answer of the wrong shape raises (None where a number belongs, a struct without
+#: its members, a string that is no number). A binding or driver bug, not an NVML error code: the
+#: field group that got it is dropped from this scrape and counted as "malformed".
+MALFORMED_ANSWER = (TypeError, ValueError, AttributeError, IndexError, KeyError, OverflowError)
 
 
 class GpuLostError(Exception):
@@ -65,6 +85,7 @@ class Nvml:
         self._absent: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
         self.errors: Counter[str] = Counter()
+        self._partial: Counter[str] = Counter()
 
     def constant(self, name: str) -> Any:
         return getattr(self.module, name)
@@ -77,6 +98,23 @@ class Nvml:
 
     def is_error(self, exc: BaseException) -> bool:
         return isinstance(exc, self._error_class)
+
+    def reason(self, exc: BaseException) -> str:
+        """The collect-errors reason of a failed call (see REASON_BY_CODE)."""
+        if not self.is_error(exc):
+            return "internal"
+        return REASON_BY_CODE.get(error_code(exc) or 0, "io")
+
+    def take_partial_errors(self) -> Counter[str]:
+        """Failed calls by reason since the previous take (Source.take_partial_errors)."""
+        with self._lock:
+            tally, self._partial = self._partial, Counter()
+        return tally
+
+    def count_partial(self, reason: str) -> None:
+        """Tally a failure for collect_errors_total only (absent fields, lost GPUs: not transient)."""
+        with self._lock:
+            self._partial[reason] += 1
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
         """Call an NVML function by name; NVML errors propagate (lifecycle and enumeration calls)."""
@@ -91,9 +129,12 @@ class Nvml:
         with self._lock:
             self._absent.add((gpu, field))
 
-    def count_error(self, name: str) -> None:
+    def count_error(self, exc: BaseException) -> None:
+        """A transient failure: in llmon_gpu_nvml_errors_total by error name, and in the reason tally."""
+        name, reason = self.error_name(exc), self.reason(exc)
         with self._lock:
             self.errors[name] += 1
+            self._partial[reason] += 1
 
     def read(
         self, gpu: str, field: str, function: str, *args: Any, absent_codes: frozenset[int] = ABSENT_CODES
@@ -108,6 +149,7 @@ class Nvml:
         fn = getattr(self.module, function, None)
         if fn is None:  # a binding older than the function
             self.mark_absent(gpu, field)
+            self.count_partial("unsupported")
             return UNAVAILABLE
         try:
             return fn(*args)
@@ -129,9 +171,12 @@ class Nvml:
     ) -> Any:
         code = error_code(exc)
         if code == GPU_IS_LOST:
+            self.count_partial(self.reason(exc))
             raise GpuLostError(str(exc)) from None
         if code in absent_codes:
             self.mark_absent(gpu, field)
+            if code in ABSENT_CODES:  # the caller's extra codes ("no such NVLink") are answers, not errors
+                self.count_partial(REASON_BY_CODE[code])
         else:
-            self.count_error(self.error_name(exc))
+            self.count_error(exc)
         return UNAVAILABLE

@@ -32,6 +32,8 @@ _UNIT = re.compile(r"^[A-Za-z0-9:_.@\\-]+\.(?:service|scope)$")
 SHORT_ID = 12
 #: Values of the reason label of llmon_gpu_workload_errors_total.
 ERROR_REASONS = ("cgroup_unreadable", "docker_unreachable")
+#: Each of them as a reason of llmon_exporter_collect_errors_total (exporters.base.REASONS).
+REASON_BY_WORKLOAD_ERROR = {"cgroup_unreadable": "io", "docker_unreachable": "unreachable"}
 
 
 class ErrorCounts:

@@ -107,7 +107,7 @@ class XidWatcher:
             try:
                 event_set = self._register(handles)
             except Exception as exc:
-                self._nvml.count_error(self._nvml.error_name(exc))
+                self._nvml.count_error(exc)
                 log.warning("cannot watch xid events; retrying", extra={"err": str(exc), "retry_s": backoff})
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX_S)
@@ -129,7 +129,7 @@ class XidWatcher:
             except Exception as exc:
                 if self._nvml.is_error(exc) and error_code(exc) == TIMEOUT:
                     continue
-                self._nvml.count_error(self._nvml.error_name(exc))
+                self._nvml.count_error(exc)
                 log.warning("xid event wait failed; registering again", extra={"err": str(exc)})
                 self._stop.wait(BACKOFF_START_S)
                 return

@@ -19,10 +19,12 @@ from prometheus_client import Metric
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from exporters.base import CollectError, Source
+from exporters.base.jsonfields import expect, number
+from exporters.base.labelcap import LabelCap, short
 from exporters.litellm.client import ProxyClient
 from exporters.litellm.counters import DailyCounterBook
-from exporters.litellm.fields import expect, number
-from exporters.litellm.labels import LabelCap, key_label, short
+from exporters.litellm.labels import key_label
+from exporters.litellm.state import CounterState, StateFile
 
 PAGE_SIZE = 1000
 MAX_PAGES = 1000
@@ -49,9 +51,10 @@ def _day(unix: float, shift: int = 0) -> str:
     return (datetime.fromtimestamp(unix, UTC) + timedelta(days=shift)).strftime("%Y-%m-%d")
 
 
-def read_activity(client: ProxyClient, path: str, first: str, last: str) -> list[dict[str, Any]]:
-    """Every result of every page; raises if the page count changes while reading."""
-    results: list[dict[str, Any]] = []
+def read_activity(client: ProxyClient, path: str, first: str, last: str) -> Iterator[dict[str, Any]]:
+    """Every result of every page, one page held at a time; raises if the page count changes while
+    reading. Lazy on purpose: a large proxy answers megabytes per page (one breakdown entry per key),
+    and holding every page of the 7-day baseline at once cost the exporter hundreds of megabytes."""
     page, total_pages = 1, None
     while True:
         body = expect(
@@ -61,9 +64,6 @@ def read_activity(client: ProxyClient, path: str, first: str, last: str) -> list
             dict,
             f"GET {path}",
         )
-        results.extend(
-            r for r in expect(body.get("results"), list, f"GET {path} results") if isinstance(r, dict)
-        )
         metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
         pages = metadata.get("total_pages", 1)
         if not isinstance(pages, int) or pages < 1:
@@ -71,8 +71,11 @@ def read_activity(client: ProxyClient, path: str, first: str, last: str) -> list
         if total_pages is not None and pages != total_pages:
             raise CollectError("malformed", f"GET {path}: the page count changed while reading; poll dropped")
         total_pages = pages
+        results = expect(body.get("results"), list, f"GET {path} results")
+        del body  # the page's results are all that is still needed
+        yield from (result for result in results if isinstance(result, dict))
         if page >= total_pages or page >= MAX_PAGES:
-            return results
+            return
         page += 1
 
 
@@ -81,9 +84,14 @@ class ActivitySource(Source):
 
     name = "activity"
     background = True
+    keep_snapshot_on = frozenset({"rate_limited"})  # the counters wait; the next poll catches up
 
     def __init__(
-        self, client: ProxyClient, caps: dict[str, LabelCap], wall_clock: Callable[[], float]
+        self,
+        client: ProxyClient,
+        caps: dict[str, LabelCap],
+        wall_clock: Callable[[], float],
+        state_file: StateFile | None = None,
     ) -> None:
         self._client = client
         self._caps = caps
@@ -91,6 +99,13 @@ class ActivitySource(Source):
         self._book = DailyCounterBook()
         self._lock = threading.Lock()
         self._baseline: tuple[str, dict[str, float]] | None = None
+        self._state_file = state_file
+        saved = state_file.load() if state_file else None
+        if saved is not None:
+            self._book.restore(saved.seen, saved.totals)
+            for kind, values in saved.labels.items():
+                if kind in caps:
+                    caps[kind].admit(values)
 
     def _label(self, dimension: str, name: str, entry: dict[str, Any]) -> str:
         metadata = entry.get("metadata") if isinstance(entry.get("metadata"), dict) else {}
@@ -141,6 +156,10 @@ class ActivitySource(Source):
         return average
 
     def collect(self) -> Iterator[Metric]:
+        if self._client.server_date is None:
+            # Learn the proxy's day first: a first poll of the wrong dates would make the baseline
+            # miss the real ones, and the next poll would count their whole history as new.
+            self._client.probe("/health/liveliness")
         now = self._client.server_date or self._wall_clock()
         today, yesterday = _day(now), _day(now, -1)
         user = read_activity(self._client, "/user/daily/activity", yesterday, today)
@@ -150,6 +169,10 @@ class ActivitySource(Source):
         figures.update(team_figures)
         baseline = self._spend_baseline(today, now)
         self._book.observe(figures, [yesterday, today])
+        if self._state_file is not None:
+            seen, totals = self._book.export()
+            labels = {kind: cap.admitted for kind, cap in self._caps.items()}
+            self._state_file.save(CounterState(seen, totals, labels))
         yield from self._counter_families()
         today_spend = GaugeMetricFamily(
             "llmon_litellm_team_spend_today_usd",
@@ -176,6 +199,12 @@ class ActivitySource(Source):
         for kind, cap in sorted(self._caps.items()):
             dropped.add_metric([kind], cap.dropped)
         yield dropped
+        if self._state_file is not None:
+            yield CounterMetricFamily(
+                "llmon_litellm_state_write_errors",
+                "Failed writes of --state.file; while they fail a restart starts from a baseline again.",
+                value=self._state_file.write_errors,
+            )
 
     def _counter_families(self) -> Iterator[Metric]:
         totals = self._book.totals()

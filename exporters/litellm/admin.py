@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client import Metric
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from exporters.base import CollectError, Source
-from exporters.litellm.client import ProxyClient
-from exporters.litellm.fields import expect, number, timestamp
-from exporters.litellm.labels import LabelCap, key_label, short
+from exporters.base.jsonfields import expect, number, timestamp
+from exporters.base.labelcap import LabelCap, short
+from exporters.litellm.client import PAUSING_REASONS, ProxyClient
+from exporters.litellm.labels import key_label
 
 PAGE_SIZE = 100
 MAX_PAGES = 10_000
@@ -87,6 +88,7 @@ class AdminSource(Source):
 
     name = "admin"
     background = True
+    keep_snapshot_on = frozenset({"rate_limited"})  # told to wait: the levels are still the last known
 
     def __init__(self, client: ProxyClient, caps: dict[str, LabelCap]) -> None:
         self._client = client
@@ -237,3 +239,31 @@ class HealthSource(Source):
         )
         skew.add_metric([], self._client.server_date or self._wall_clock())
         yield skew
+        yield from self._client_families()
+
+    def _client_families(self) -> Iterator[Metric]:
+        """How the shared client is backing off; here because the probes are never paused, so these
+        stay fresh while the admin sources wait out a Retry-After."""
+        limited = CounterMetricFamily(
+            "llmon_litellm_rate_limited_responses",
+            "Admin API answers that were 429 (rate limited); each pauses every admin call.",
+        )
+        limited.add_metric([], self._client.rate_limited)
+        yield limited
+        skipped = CounterMetricFamily(
+            "llmon_litellm_requests_skipped",
+            "Admin API calls not sent because the exporter was waiting out a Retry-After or a backoff.",
+            labels=["reason"],
+        )
+        backoff = GaugeMetricFamily(
+            "llmon_litellm_backoff_seconds",
+            "Seconds until the next admin API call may be sent, by why the exporter waits "
+            "(rate_limited: the proxy's Retry-After); 0 when it does not wait.",
+            labels=["reason"],
+        )
+        counts, waiting = self._client.skipped, self._client.backoff()
+        for reason in PAUSING_REASONS:
+            skipped.add_metric([reason], counts.get(reason, 0))
+            backoff.add_metric([reason], waiting[1] if waiting and waiting[0] == reason else 0.0)
+        yield skipped
+        yield backoff

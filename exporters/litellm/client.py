@@ -5,7 +5,9 @@ One client is shared by every source of the exporter, so a 429 or a dead proxy p
 - 5xx, timeouts, refused connections and 401/403: the next attempts are skipped with exponential
   backoff (one interval, doubling, at most ``MAX_BACKOFF_S``), so a wrong master key costs one request
   per backoff period, not a storm, and gives one log line (the base logs each distinct cause once).
-Skipped polls raise CollectError like the failure that caused them (the cause is still true).
+Skipped polls raise CollectError like the failure that caused them (the cause is still true); they are
+counted per reason in ``skipped``, the 429 answers in ``rate_limited``, and ``backoff()`` says why and
+how long the pause still lasts, so the exporter can show that it honours Retry-After.
 
 Messages never contain the key: they name the path and LiteLLM's error type or the status only.
 """
@@ -17,28 +19,18 @@ import email.utils
 import json
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
 
 from exporters.base import CollectError
+from exporters.base.retry import retry_after
 
 MAX_BACKOFF_S = 300.0
-DEFAULT_RETRY_AFTER_S = 60.0
-
-
-def _retry_after(value: str | None, now: float) -> float:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date)."""
-    if not value:
-        return DEFAULT_RETRY_AFTER_S
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        parsed = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER_S
-    return max(0.0, parsed.timestamp() - now)
+#: The CollectError reasons that pause the client (429, and the failures that start a backoff).
+PAUSING_REASONS = ("rate_limited", "auth", "timeout", "unreachable", "http_status")
 
 
 def _error_text(response: httpx.Response) -> str:
@@ -72,6 +64,8 @@ class ProxyClient:
         self._paused_until = 0.0
         self._pause_cause: CollectError | None = None
         self._failures = 0
+        self.rate_limited = 0
+        self.skipped: Counter[str] = Counter()
         self.requests_sent = 0
         self.bytes_received = 0
         self.server_date: float | None = None  # the proxy's clock, from the Date header
@@ -95,6 +89,7 @@ class ProxyClient:
         exporter tells the proxy is back."""
         with self._lock:
             if auth and self._pause_cause is not None and self._clock() < self._paused_until:
+                self.skipped[self._pause_cause.reason] += 1
                 raise self._pause_cause
         fail = self._fail if auth else (lambda error: error)
         try:
@@ -114,9 +109,10 @@ class ProxyClient:
         if not auth and status in (200, 503):
             return response  # a probe's answer either way (503: not ready, with a JSON reason)
         if status == 429:
-            wait = _retry_after(response.headers.get("Retry-After"), time.time())
+            wait = retry_after(response.headers.get("Retry-After"), time.time())
             error = CollectError("rate_limited", f"GET {path}: 429, retrying after {wait:g}s as asked")
             with self._lock:
+                self.rate_limited += 1
                 self._paused_until, self._pause_cause = self._clock() + wait, error
             raise error
         if status in (401, 403):
@@ -131,6 +127,14 @@ class ProxyClient:
             with self._lock:
                 self._failures, self._pause_cause = 0, None
         return response
+
+    def backoff(self) -> tuple[str, float] | None:
+        """Why and for how many more seconds authenticated requests stay paused; None when they are not."""
+        with self._lock:
+            remaining = self._paused_until - self._clock()
+            if self._pause_cause is None or remaining <= 0:
+                return None
+            return self._pause_cause.reason, remaining
 
     def _fail(self, error: CollectError) -> CollectError:
         """Back off exponentially from this failure on; returns the error to raise."""

@@ -6,6 +6,7 @@ value itself in ``LLMON_LITELLM_MASTER_KEY``; a plain flag works but shows in ``
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -28,6 +29,11 @@ class LitellmSettings(ExporterSettings):
         None,
         description="LiteLLM master key (admin API access); prefer --master-key-file.",
         json_schema_extra=flag("master-key"),
+    )
+    state_file: Path | None = Field(
+        None,
+        description="File keeping the usage counters across restarts (rewritten after every poll).",
+        json_schema_extra=flag("state.file"),
     )
     scrape_metrics: bool = Field(
         False,
@@ -54,6 +60,13 @@ class LitellmSettings(ExporterSettings):
         if not value.startswith(("http://", "https://")) or len(value) < 10:
             raise ValueError("expected an http:// or https:// URL")
         return value.rstrip("/")
+
+    @field_validator("state_file")
+    @classmethod
+    def _directory_exists(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.parent.is_dir():
+            raise ValueError(f"directory {value.parent} does not exist")
+        return value
 
     @model_validator(mode="after")
     def _key_given(self) -> LitellmSettings:

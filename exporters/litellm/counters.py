@@ -12,8 +12,10 @@ to each series' counter the growth of each (series, date) figure since the previ
   With a two-day window that only matters for rows written more than a day late.
 
 What an exporter restart loses is the growth between its last poll and its first poll after the
-restart (the baseline absorbs it); nothing is ever counted twice. Poll cost is the window's rows only,
-so it does not grow with the history kept in the proxy's database.
+restart (the baseline absorbs it); nothing is ever counted twice. With ``--state.file`` the book is
+saved after every poll and restored at start (state.py), so a restart loses nothing and the counters
+carry on from their totals. Poll cost is the window's rows only, so it does not grow with the
+history kept in the proxy's database.
 """
 
 from __future__ import annotations
@@ -55,3 +57,13 @@ class DailyCounterBook:
     def totals(self) -> dict[Series, float]:
         with self._lock:
             return dict(self._totals)
+
+    def export(self) -> tuple[dict[tuple[Series, str], float], dict[Series, float]]:
+        """(last figure per (series, date) of the window, totals): everything a restart needs."""
+        with self._lock:
+            return dict(self._seen), dict(self._totals)
+
+    def restore(self, seen: Mapping[tuple[Series, str], float], totals: Mapping[Series, float]) -> None:
+        """Carry on from an exported book: the next poll counts the growth since its last poll."""
+        with self._lock:
+            self._seen, self._totals, self._baselined = dict(seen), dict(totals), True

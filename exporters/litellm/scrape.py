@@ -24,8 +24,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporters.base import CollectError, Source
+from exporters.base.labelcap import LabelCap, short
 from exporters.litellm.client import ProxyClient
-from exporters.litellm.labels import LabelCap, short
 
 HISTOGRAMS = {
     "litellm_request_total_latency_metric": (
@@ -49,6 +49,7 @@ class MetricsScrapeSource(Source):
 
     name = "metrics"
     background = True
+    keep_snapshot_on = frozenset({"rate_limited"})
 
     def __init__(self, client: ProxyClient, model_cap: LabelCap) -> None:
         self._client = client

@@ -8,12 +8,13 @@ from collections.abc import Callable
 import httpx
 
 from exporters.base import Source
+from exporters.base.labelcap import LabelCap
 from exporters.litellm.activity import ActivitySource
 from exporters.litellm.admin import AdminSource, HealthSource
 from exporters.litellm.client import ProxyClient
 from exporters.litellm.config import LitellmSettings
-from exporters.litellm.labels import LabelCap
 from exporters.litellm.scrape import MetricsScrapeSource
+from exporters.litellm.state import StateFile
 
 
 def build_sources(
@@ -35,7 +36,12 @@ def build_sources(
     sources: list[Source] = [
         HealthSource(client, wall_clock),
         AdminSource(client, caps),
-        ActivitySource(client, caps, wall_clock),
+        ActivitySource(
+            client,
+            caps,
+            wall_clock,
+            StateFile(settings.state_file, settings.litellm_url) if settings.state_file else None,
+        ),
     ]
     if settings.scrape_metrics:
         sources.append(MetricsScrapeSource(client, caps["model"]))

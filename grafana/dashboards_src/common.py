@@ -18,7 +18,7 @@ with warnings.catch_warnings():
     # The SDK nudges towards the v2 (Kubernetes-style) schema, which file provisioning cannot
     # load; the classic schema is the one we want, so its deprecation notice is noise here.
     warnings.simplefilter("ignore", DeprecationWarning)
-    from grafana_foundation_sdk.builders import bargauge, stat, table, timeseries
+    from grafana_foundation_sdk.builders import bargauge, stat, statetimeline, table, timeseries
     from grafana_foundation_sdk.builders import common as common_builders
     from grafana_foundation_sdk.builders import dashboard as dashboard_builders
     from grafana_foundation_sdk.builders import prometheus as prometheus_builders
@@ -44,8 +44,8 @@ LOW_IS_BAD: Steps = ((None, "red"), (0.1, "orange"), (0.2, "green"))
 UP_DOWN: Steps = ((None, "red"), (1, "green"))
 NEUTRAL: Steps = ((None, "green"),)
 
-PanelBuilder = timeseries.Panel | stat.Panel | bargauge.Panel | table.Panel
-P = TypeVar("P", timeseries.Panel, stat.Panel, bargauge.Panel, table.Panel)
+PanelBuilder = timeseries.Panel | stat.Panel | bargauge.Panel | table.Panel | statetimeline.Panel
+P = TypeVar("P", timeseries.Panel, stat.Panel, bargauge.Panel, table.Panel, statetimeline.Panel)
 
 
 def selector(metric: str, *extra_matchers: str) -> str:
@@ -230,6 +230,26 @@ def stat_panel(
     if value_names:
         panel = panel.mappings([value_mapping(value_names)])
     return panel
+
+
+def state_timeline_panel(
+    title: str,
+    *,
+    value_names: dict[str, tuple[str, str]],
+    **options: Unpack[ScaledPanelOptions],
+) -> statetimeline.Panel:
+    """One lane per series, coloured by state (24x8 unless sized): made for on/off flags over time.
+
+    ``value_names`` (as in :func:`value_mapping`) is mandatory: a lane of raw 0/1 numbers says nothing.
+    """
+    return (
+        _common(statetimeline.Panel(), title, **_sized(options, 24, 8))
+        .mappings([value_mapping(value_names)])
+        .merge_values(True)
+        .show_value(common_models.VisibilityMode.NEVER)
+        .line_width(0)
+        .fill_opacity(80)
+    )
 
 
 def bargauge_panel(title: str, **options: Unpack[ScaledPanelOptions]) -> bargauge.Panel:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from grafana import DASHBOARDS_DIR
-from grafana.dashboards_src import containers, gpus, litellm, self_monitoring, server_health
+from grafana.dashboards_src import containers, gpus, langfuse, litellm, self_monitoring, server_health, vllm
 from grafana.dashboards_src.common import DashboardModel, encode
 
 PROG = "python -m grafana.dashboards_src.generate"
@@ -24,6 +24,8 @@ BUILDERS: tuple[Callable[[], DashboardModel], ...] = (
     containers.build,
     gpus.build,
     litellm.build,
+    langfuse.build,
+    vllm.build,
 )
 
 

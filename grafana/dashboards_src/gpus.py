@@ -2,6 +2,11 @@
 
 Every value metric carries only ``gpu`` and ``uuid``; names and models come from ``llmon_gpu_info``.
 The energy cost uses the ``price`` variable (currency per kWh) so an operator sees what the fleet draws.
+
+Fleet-wide panels come first; the per-GPU panels sit in one row repeated over the multi-value ``gpu``
+variable, so each selected GPU gets its own row of load, memory, thermals, power, clocks and clock event
+reasons. The JSON holds the row once (Grafana clones it per value when the dashboard opens), so the
+panel queries still keep ``gpu=~"$gpu"`` and the integration test runs them with every GPU selected.
 """
 
 from __future__ import annotations
@@ -15,12 +20,14 @@ from grafana.dashboards_src.common import (
     Query,
     Section,
     dashboard,
+    dashboard_models,
     label_values,
     query_variable,
     rate,
     scope_variables,
     selector,
     stat_panel,
+    state_timeline_panel,
     table_panel,
     timeseries_panel,
 )
@@ -35,6 +42,7 @@ SM_CLOCK = 'clock="sm"'
 # Idle is the normal state of an unused GPU, not a slowdown anyone needs to see.
 NOT_IDLE = 'reason!="gpu_idle"'
 VOLATILE = 'counter="volatile"'
+PER_GPU_ROW = "GPU $gpu"
 
 
 def _g(metric: str, *extra: str) -> str:
@@ -81,9 +89,41 @@ def _overview() -> Section:
     )
 
 
-def _load() -> Section:
+def _workloads() -> Section:
     return Section(
-        "Load and memory",
+        "Workloads and energy",
+        [
+            timeseries_panel(
+                "GPU memory by container",
+                description="GPU memory held by each container, or by the systemd unit outside containers.",
+                unit="bytes",
+                queries=[
+                    Query(
+                        f"{_g('llmon_gpu_container_memory_bytes')} or {_g('llmon_gpu_unit_memory_bytes')}",
+                        "{{instance}} GPU {{gpu}} {{container}}{{unit}}",
+                    )
+                ],
+                stacked=True,
+            ),
+            timeseries_panel(
+                "Energy",
+                description="Energy the GPUs used in each interval, from the driver's energy counter.",
+                unit="kwatth",
+                queries=[
+                    Query(
+                        f"sum by (instance) ({rate('llmon_gpu_energy_joules_total', GPU)}) / 3600000",
+                        "{{instance}}",
+                    )
+                ],
+            ),
+        ],
+    )
+
+
+def _per_gpu() -> Section:
+    """The row repeated for each selected GPU (see build): everything that is read per GPU."""
+    return Section(
+        PER_GPU_ROW,
         [
             timeseries_panel(
                 "Utilisation",
@@ -92,6 +132,7 @@ def _load() -> Section:
                 queries=[Query(_g("llmon_gpu_utilization_ratio"), LEGEND)],
                 min_value=0,
                 max_value=1,
+                width=8,
             ),
             timeseries_panel(
                 "Memory used",
@@ -105,28 +146,8 @@ def _load() -> Section:
                 steps=HIGH_IS_BAD,
                 min_value=0,
                 max_value=1,
+                width=8,
             ),
-            timeseries_panel(
-                "GPU memory by container",
-                description="GPU memory held by each container, or by the systemd unit outside containers.",
-                unit="bytes",
-                queries=[
-                    Query(
-                        f"{_g('llmon_gpu_container_memory_bytes')} or {_g('llmon_gpu_unit_memory_bytes')}",
-                        "{{instance}} GPU {{gpu}} {{container}}{{unit}}",
-                    )
-                ],
-                stacked=True,
-                width=24,
-            ),
-        ],
-    )
-
-
-def _thermals() -> Section:
-    return Section(
-        "Thermals, power and clocks",
-        [
             timeseries_panel(
                 "Temperature vs slowdown threshold",
                 description="Core temperature as a share of the temperature where the GPU slows itself down.",
@@ -141,6 +162,7 @@ def _thermals() -> Section:
                 steps=((None, "green"), (0.9, "orange"), (0.97, "red")),
                 min_value=0,
                 max_value=1,
+                width=8,
             ),
             timeseries_panel(
                 "Power vs limit",
@@ -168,9 +190,12 @@ def _thermals() -> Section:
                 min_value=0,
                 max_value=1,
             ),
-            timeseries_panel(
+            state_timeline_panel(
                 "Clock event reasons",
-                description="Reasons the driver holds clocks down (1 = active): thermal, power cap, ...",
+                description=(
+                    "One lane per reason the driver holds clocks down (thermal, power cap, HW slowdown, "
+                    "sync boost, ...), red while active. Idle is left out: it is how an unused GPU rests."
+                ),
                 unit="none",
                 queries=[
                     Query(
@@ -178,20 +203,7 @@ def _thermals() -> Section:
                         "{{instance}} GPU {{gpu}} {{reason}}",
                     )
                 ],
-                min_value=0,
-                max_value=1,
-            ),
-            timeseries_panel(
-                "Energy",
-                description="Energy the GPUs used in each interval, from the driver's energy counter.",
-                unit="kwatth",
-                queries=[
-                    Query(
-                        f"sum by (instance) ({rate('llmon_gpu_energy_joules_total', GPU)}) / 3600000",
-                        "{{instance}}",
-                    )
-                ],
-                width=24,
+                value_names={"0": ("inactive", "transparent"), "1": ("active", "red")},
             ),
         ],
     )
@@ -248,7 +260,7 @@ def _price_variable() -> dashboard_builders.TextBoxVariable:
 
 def build() -> DashboardModel:
     """The GPUs dashboard model."""
-    return dashboard(
+    model = dashboard(
         uid=UID,
         title=TITLE,
         description="NVIDIA GPUs of llmon servers: load, memory, thermals, power, errors, MIG and workloads.",
@@ -257,5 +269,9 @@ def build() -> DashboardModel:
             query_variable("gpu", label="GPU", query=label_values("llmon_gpu_info", "gpu"), include_all=True),
             _price_variable(),  # type: ignore[list-item] # a text box: the SDK types only query variables
         ],
-        sections=[_overview(), _load(), _thermals(), _errors()],
+        sections=[_overview(), _workloads(), _per_gpu(), _errors()],
     )
+    for panel in model.panels or []:
+        if isinstance(panel, dashboard_models.RowPanel) and panel.title == PER_GPU_ROW:
+            panel.repeat = "gpu"  # the row builder of common.dashboard knows no repeat
+    return model

@@ -62,6 +62,8 @@ VALID_UNITS = frozenset(
         "amp",
         # boolean and dates
         "bool", "bool_yes_no", "bool_on_off", "dateTimeAsIso", "dateTimeAsSystem", "dateTimeFromNow",
+        # currency
+        "currencyUSD",
     }
 )  # fmt: skip
 

@@ -3,8 +3,8 @@
 Built from the LiteLLM exporter (exporters/litellm). Spend, tokens and requests are the exporter's
 monotonic counters from LiteLLM's daily activity, drawn as rates; budgets and key spend are LiteLLM's
 own levels from the admin API; latency and deployment state come from LiteLLM's /metrics and need
-the exporter's ``--scrape-metrics``. Money is in USD: Grafana's currency unit is not in the lint's
-unit list, so the panels say "USD" in their titles or descriptions.
+the exporter's ``--scrape-metrics``. Money is in USD (LiteLLM's spend unit) and drawn with
+Grafana's ``currencyUSD`` unit; the spend-rate panels are USD per day, as their descriptions say.
 
 Every query has data on a healthy gateway: error panels count zeros (the exporter exports a failed
 requests counter at 0 for every model and provider, and a cooldown counter for every deployment).
@@ -43,6 +43,7 @@ KEY = 'key=~"$key"'
 MODEL = 'model=~"$model"'
 MODEL_GROUP = 'model_group=~"$model"'
 PER_DAY = " * 86400"
+USD = "currencyUSD"
 UP_VALUES = {"1": ("Up", "green"), "0": ("Down", "red")}
 STATE_VALUES = {"0": ("Healthy", "green"), "1": ("Partial outage", "orange"), "2": ("Outage", "red")}
 COUNT_BAD = ((None, "green"), (1, "red"))
@@ -78,7 +79,7 @@ def _overview() -> Section:
             stat_panel(
                 "Spend today (USD)",
                 description="Spend of the selected teams so far today, in the proxy's UTC day.",
-                unit="short",
+                unit=USD,
                 queries=[Query(f"sum({selector('llmon_litellm_team_spend_today_usd', TEAM)})", instant=True)],
                 width=5,
             ),
@@ -131,7 +132,7 @@ def _spend() -> Section:
             timeseries_panel(
                 "Spend per team",
                 description="Spend rate of each team in USD per day (from LiteLLM's daily activity).",
-                unit="short",
+                unit=USD,
                 queries=[
                     Query(
                         f"sum by (team) ({rate('llmon_litellm_team_spend_usd_total', TEAM)}){PER_DAY}",
@@ -144,7 +145,7 @@ def _spend() -> Section:
             timeseries_panel(
                 "Spend per model",
                 description="Spend rate of each model group in USD per day.",
-                unit="short",
+                unit=USD,
                 queries=[
                     Query(
                         f"sum by (model) ({rate('llmon_litellm_model_spend_usd_total', MODEL)}){PER_DAY}",
@@ -158,7 +159,7 @@ def _spend() -> Section:
                 "Spend today per team",
                 description="USD each team has spent so far today (proxy's UTC day) next to its "
                 "average day over the 7 complete days before.",
-                unit="short",
+                unit=USD,
                 queries=[
                     Query(
                         f"max by (team) ({selector('llmon_litellm_team_spend_today_usd', TEAM)})",
@@ -177,7 +178,7 @@ def _spend() -> Section:
                 "Top spending keys",
                 description="The ten virtual keys with the most spend in USD as LiteLLM counts it: in the "
                 "current budget period for keys with a budget duration, since creation otherwise.",
-                unit="short",
+                unit=USD,
                 queries=[
                     Query(
                         f"topk(10, max by (key) ({selector('llmon_litellm_key_budget_spend_usd', KEY)}))",
@@ -205,7 +206,7 @@ def _budget_table(kind: str, label: str, matcher: str) -> PanelBuilder:
             f"{what.capitalize()} budgets",
             description=f"Each {what} with a max budget: spend in the current period (USD), the budget "
             "(USD), the share used, and when LiteLLM resets the period.",
-            unit="short",
+            unit=USD,
             queries=[
                 column("budget_spend_usd"),
                 column("max_budget_usd"),
@@ -387,6 +388,40 @@ def _deployments() -> Section:
     return Section("Deployments", [health, cooldowns])
 
 
+def _polling() -> Section:
+    """Whether the exporter is waiting on the proxy: while it waits, the admin figures are stale."""
+    return Section(
+        "Exporter polling",
+        [
+            timeseries_panel(
+                "Admin API backoff",
+                description="Seconds until the exporter may call the admin API again, by why it waits: "
+                "rate_limited is a Retry-After the proxy asked for; the others are backoffs after "
+                "failures. Meanwhile spend and budget panels show the last figures read.",
+                unit="s",
+                queries=[
+                    Query(f"max by (reason) ({selector('llmon_litellm_backoff_seconds')})", "{{reason}}")
+                ],
+                min_value=0,
+            ),
+            timeseries_panel(
+                "Admin API calls refused",
+                description="429 answers from the proxy, and admin calls the exporter held back while "
+                "waiting (by why it waits), per second.",
+                unit="short",
+                queries=[
+                    Query(f"sum({rate('llmon_litellm_rate_limited_responses_total')})", "429 answers"),
+                    Query(
+                        f"sum by (reason) ({rate('llmon_litellm_requests_skipped_total')})",
+                        "held back: {{reason}}",
+                    ),
+                ],
+                min_value=0,
+            ),
+        ],
+    )
+
+
 def build() -> DashboardModel:
     """The Gateway and spend dashboard model."""
     return dashboard(
@@ -419,5 +454,5 @@ def build() -> DashboardModel:
                 all_value=".*",
             ),
         ],
-        sections=[_overview(), _spend(), _budgets(), _traffic(), _latency(), _deployments()],
+        sections=[_overview(), _spend(), _budgets(), _traffic(), _latency(), _deployments(), _polling()],
     )

@@ -31,6 +31,9 @@ DEFAULT_VALUES: Mapping[str, str] = {
     "team": ".*",  # the Gateway and spend dashboard's team, key and model pickers
     "key": ".*",
     "model": ".*",
+    "score": ".*",  # the Quality and cost dashboard's score picker
+    "deployment": ".*",  # the LLM serving dashboard's engine and model pickers
+    "model_name": ".*",
 }
 
 # $name, ${name}, ${name:format} and the legacy [[name]] forms Grafana interpolates; "$1" in a
@@ -40,6 +43,10 @@ DEFAULT_VALUES: Mapping[str, str] = {
 # empty in the normal scenario, but only if some scenario lists the panel and so proves its query.
 EMPTY_WHEN_HEALTHY: Mapping[str, str] = {
     "llmon-gpus/XID errors": "lists XID events, and a healthy GPU raises none (gpu-xid-error shows it)",
+    "llmon-containers/Container events": (
+        "an annotation of deaths, restarts and OOM kills, and a healthy fleet has none "
+        "(container-oom and vllm-crash-loop show them)"
+    ),
 }
 
 _VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$([A-Za-z_]\w*)|\[\[(\w+)(?::\w+)?\]\]")
@@ -72,11 +79,22 @@ def iter_panels(dashboard: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         yield from panel.get("panels", [])
 
 
+def iter_annotation_queries(dashboard: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """``(annotation name, expr)`` of every PromQL annotation query (built-in ones have no expr)."""
+    for annotation in dashboard.get("annotations", {}).get("list", []):
+        if "expr" in annotation:
+            yield annotation.get("name", ""), annotation["expr"]
+
+
 def iter_dashboard_queries(path: str | Path) -> list[tuple[str, str, str]]:
-    """``(dashboard uid, panel title, expr)`` for every PromQL target.
+    """``(dashboard uid, panel title or annotation name, expr)`` for every PromQL query.
 
     ``path`` is one dashboard JSON file or a directory of them. Hidden targets are included:
-    Grafana still runs them for transformations and they must stay valid.
+    Grafana still runs them for transformations and they must stay valid. Annotation queries
+    follow the panels, under their name: Grafana runs them over every time series panel, so
+    they are proven like panels (a scenario lists "<uid>/<annotation name>" under `panels:`).
+    A panel of a repeated row is listed once, with ``$gpu`` and the like still a regex that
+    matches every value, so its query is executed for all the copies Grafana makes.
     """
     found: list[tuple[str, str, str]] = []
     for file in _dashboard_files(Path(path)):
@@ -85,6 +103,11 @@ def iter_dashboard_queries(path: str | Path) -> list[tuple[str, str, str]]:
             for target in panel.get("targets", []):
                 if "expr" in target:
                     found.append((dashboard["uid"], panel.get("title", ""), target["expr"]))
+        titles = {panel.get("title", "") for panel in iter_panels(dashboard)}
+        for name, expr in iter_annotation_queries(dashboard):
+            if name in titles:  # scenarios and tests name both by "<uid>/<name>": they must differ
+                raise ValueError(f"{file.name}: annotation {name!r} has the title of a panel")
+            found.append((dashboard["uid"], name, expr))
     return found
 
 

@@ -30,7 +30,9 @@ from mock.scenario import DEFAULT_SCENARIO
 from mock.seed.containers import fill_containers
 from mock.seed.gpus import fill_gpus
 from mock.seed.hardware import CPU_MODELS, DRIVES, GPU_MODELS, HOST_CLASSES, OS_PROFILES, CpuModel, HostClass
+from mock.seed.langfuse import fill_langfuse
 from mock.seed.litellm import fill_litellm
+from mock.seed.vllm import fill_vllm
 
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 PAGE_SIZE = 4096
@@ -275,7 +277,9 @@ def generate_rows(seed: int) -> SeedRows:
         _host(rows, host_id, cls, rng, fake)
     fill_gpus(rows, seed)
     fill_litellm(rows, seed)
-    fill_containers(rows, seed)  # keep last: it hands out the GPUs seeded above
+    fill_langfuse(rows, seed)
+    fill_containers(rows, seed)  # hands out the GPUs seeded above
+    fill_vllm(rows, seed)  # keep last: it adopts the vLLM containers seeded above
     return rows
 
 

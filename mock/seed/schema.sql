@@ -436,6 +436,33 @@ CREATE TABLE langfuse_scores (
     comment            TEXT
 ) WITHOUT ROWID;
 
+-- The Langfuse twin generates its traces on the fly from these (mock/twins/langfuse/traffic.py): a
+-- trace rate and a model mix per project, so a history of a million traces costs no disk and no seed
+-- time. langfuse_traces/_observations/_scores stay empty unless a test stores fixed rows.
+CREATE TABLE langfuse_traffic (
+    project_id          TEXT PRIMARY KEY REFERENCES langfuse_projects (id),
+    traces_per_s        REAL    NOT NULL,           -- live rate before diurnal/weekday shape and scenario
+    history_days        INTEGER NOT NULL,           -- history before the clock origin
+    production_share    REAL    NOT NULL,           -- of traces; the rest are environment "staging"
+    users               INTEGER NOT NULL,
+    release             TEXT    NOT NULL,
+    noise_seed          INTEGER NOT NULL            -- mixes into every generated event's hash
+) WITHOUT ROWID;
+
+CREATE TABLE langfuse_models (
+    project_id    TEXT    NOT NULL REFERENCES langfuse_projects (id),
+    name          TEXT    NOT NULL,
+    share         REAL    NOT NULL,                 -- of main generations in calm traffic
+    input_price   REAL    NOT NULL,                 -- USD per token
+    output_price  REAL    NOT NULL,
+    input_tokens  REAL    NOT NULL,                 -- medians per request
+    output_tokens REAL    NOT NULL,
+    ttft_s        REAL    NOT NULL,
+    itl_s         REAL    NOT NULL,
+    helpfulness   REAL    NOT NULL,                 -- mean evaluator score of its answers
+    PRIMARY KEY (project_id, name)
+) WITHOUT ROWID;
+
 CREATE INDEX langfuse_traces_by_time ON langfuse_traces (project_id, timestamp_offset_s);
 CREATE INDEX langfuse_observations_by_trace ON langfuse_observations (trace_id);
 CREATE INDEX langfuse_scores_by_trace ON langfuse_scores (trace_id);

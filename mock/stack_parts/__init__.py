@@ -9,7 +9,9 @@ its scrape job in prometheus/prometheus.yml — nothing else in mock/stack.py ch
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
+import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -108,6 +110,20 @@ def exporter(slice_name: str, *, title: str, port: int, flags: Callable[[Context
 def http_twin_argv(context: Context, twin: str, name: str) -> list[str]:
     """``llmon-mock twin <twin>``: the scenario database served as an HTTP API at ``name``'s address."""
     return [context.mock_cli, "twin", twin, "--db", str(context.db), "--listen", context.address(name)]
+
+
+def secret_file(context: Context, name: str, prefix: str) -> Path:
+    """A random secret (``<prefix>-<random>``) in ``<var dir>/<name>``, written once (atomically, mode
+    0600) and reused: twin and exporter read the same file, no secret is committed or on a command line."""
+    path = context.var_dir / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{name}.{os.getpid()}")
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(f"{prefix}-{secrets.token_urlsafe(24)}\n")
+        os.replace(partial, path)
+    return path
 
 
 def collect_interval_flag(context: Context) -> str:

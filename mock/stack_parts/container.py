@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mock.stack_parts import Component, Context, answers, collect_interval_flag, exporter, http_twin_argv
+from mock.stack_parts.vllm import targets_file
 
 ORDER = 30
 
@@ -15,11 +16,17 @@ def _exporter_flags(context: Context) -> list[str]:
     ]
 
 
+def _twin_argv(context: Context) -> list[str]:
+    """The Docker twin publishes the vLLM twin's actual engine ports on the vLLM containers."""
+    vllm_targets = str(targets_file(context))
+    return [*http_twin_argv(context, "docker", "docker-twin"), "--vllm-targets-file", vllm_targets]
+
+
 COMPONENTS = [
     Component(
         name="docker-twin",
         title="Docker Engine API twin",
-        argv=lambda context: http_twin_argv(context, "docker", "docker-twin"),
+        argv=_twin_argv,
         ready=answers("docker-twin", "/_ping"),
         port=2375,
         links=(("containers", "/containers/json?all=1"),),

@@ -8,27 +8,25 @@ panels and alerts have data.
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
-from mock.stack_parts import Component, Context, answers, collect_interval_flag, exporter, http_twin_argv
+from mock.stack_parts import (
+    Component,
+    Context,
+    answers,
+    collect_interval_flag,
+    exporter,
+    http_twin_argv,
+    secret_file,
+)
 
 ORDER = 40
 KEY_FILE = "litellm-master-key"
 
 
 def master_key_file(context: Context) -> Path:
-    """The shared master key file, written once (atomically, mode 0600) and reused afterwards."""
-    path = context.var_dir / KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{KEY_FILE}.{os.getpid()}")
-        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(f"sk-{secrets.token_urlsafe(24)}\n")
-        os.replace(partial, path)
-    return path
+    """The shared master key file (see secret_file)."""
+    return secret_file(context, KEY_FILE, "sk")
 
 
 def _twin_argv(context: Context) -> list[str]:

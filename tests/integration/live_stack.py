@@ -20,6 +20,8 @@ from mock.stack import REPO_ROOT
 
 DASHBOARDS_DIR = REPO_ROOT / "grafana" / "dashboards"
 RULES_DIR = REPO_ROOT / "prometheus" / "rules"
+#: How long an expected series may stay absent before a test calls it missing (a few scrape intervals).
+SETTLE_SECONDS = 10.0
 # Generous: every wait ends as soon as its condition holds; this only bounds a failing test.
 WAIT_SECONDS = 60.0
 
@@ -52,6 +54,23 @@ class PrometheusAPI:
         if body["status"] != "success":
             raise AssertionError(f"Prometheus rejected {expr!r}: {body['errorType']}: {body['error']}")
         return body["data"]["result"]
+
+    def query_settled(
+        self, exprs: list[str], needed: set[str], timeout: float = SETTLE_SECONDS
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Every expression queried once; those in ``needed`` that came back empty are queried again
+        until they have data or ``timeout`` passes. On this 2-core machine one scrape of the whole stack
+        can miss its 1 s timeout, and Prometheus then marks all that target's series stale until the
+        next scrape a second later: a single instant query would report that blink as "no data"."""
+        results = {expr: self.query(expr) for expr in exprs}
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            empty = [expr for expr in needed if not results.get(expr)]
+            if not empty:
+                break
+            time.sleep(0.5)
+            results.update({expr: self.query(expr) for expr in empty})
+        return results
 
     def scalar(self, expr: str) -> float | None:
         """The single value of a one-series query, None while it has none."""

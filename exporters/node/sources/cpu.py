@@ -75,7 +75,7 @@ def parse_cpuinfo(text: str) -> list[CpuInfo]:
             if sep:
                 fields[key.strip()] = value.strip()
         processor = fields.get("processor", "")
-        if processor.isdigit():
+        if processor.isdecimal():
             labels = {label: fields.get(key, "") for label, key in CPUINFO_LABELS.items()}
             infos.append(CpuInfo(cpu=processor, labels=labels))
     return infos
@@ -93,7 +93,7 @@ def read_cpu_frequencies(paths: HostPaths) -> list[CpuFrequency]:
         cpufreq = paths.sys("devices", "system", "cpu", f"cpu{number}", "cpufreq")
         attributes = read_attributes(cpufreq, CPUFREQ_FILES) or {}
         hertz = {
-            name: int(raw) * 1000.0 for name, raw in attributes.items() if raw is not None and raw.isdigit()
+            name: int(raw) * 1000.0 for name, raw in attributes.items() if raw is not None and raw.isdecimal()
         }
         if hertz:
             frequencies.append(CpuFrequency(cpu=str(number), hertz=hertz))

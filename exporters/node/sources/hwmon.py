@@ -32,9 +32,10 @@ MEASURED_PROPERTIES = {
 # sysfs units per base unit; dividing (not multiplying by 0.001) keeps 84850 as 84.85, not 84.85000000000001.
 SYSFS_UNITS_PER_BASE_UNIT = {"temp": 1000, "in": 1000, "curr": 1000, "power": 1_000_000, "fan": 1}
 
-_SENSOR_FILE = re.compile(r"^(temp|in|curr|power|fan)(\d+)_([a-z_]+)$")
+_SENSOR_FILE = re.compile(r"^(temp|in|curr|power|fan)([0-9]+)_([a-z_]+)$")
 _INVALID_CHARS = re.compile(r"[^a-z0-9:_]")
-_TRAILING_NUMBER = re.compile(r"(\d+)$")
+_TRAILING_NUMBER = re.compile(r"([0-9]+)$")
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,8 @@ def clean(text: str) -> str:
 
 
 def _is_integer(raw: str) -> bool:
-    return raw.lstrip("-").isdigit()
+    """ASCII digits only: str.isdigit() also accepts superscripts such as '¹', which int() refuses."""
+    return _INTEGER.fullmatch(raw) is not None
 
 
 def _natural_key(path: Path) -> tuple[str, int]:

@@ -9,6 +9,7 @@ a column does not shift every value. On old kernels a large counter can touch th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from exporters.node.sources.files import (
 )
 
 HEADER_LINES = 2
+_COLUMN = re.compile(r"[a-z]+")
 #: The /sys/class/net/<iface>/ attributes behind node_network_up, _info, _carrier, _mtu_bytes and
 #: _speed_bytes (flags gives adminstate); nothing else is read.
 ATTRIBUTES = ("operstate", "flags", "address", "broadcast", "duplex", "ifalias", "carrier", "mtu", "speed")
@@ -63,6 +65,11 @@ def parse_netdev(text: str, path: Path) -> list[NetDevStats]:
         raise malformed(path, "the column header is missing")
     _, receive_header, transmit_header = lines[1].split("|")
     receive_names, transmit_names = receive_header.split(), transmit_header.split()
+    for names in (receive_names, transmit_names):
+        # Column names become metric names (node_network_receive_<column>_total): only the kernel's
+        # lower-case words are acceptable, each once.
+        if not all(_COLUMN.fullmatch(name) for name in names) or len(set(names)) != len(names):
+            raise malformed(path, f"unexpected column header {lines[1].strip()!r}")
     devices = []
     for line in lines[HEADER_LINES:]:
         if not line.strip():

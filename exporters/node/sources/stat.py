@@ -62,7 +62,7 @@ def parse_cpu_times(text: str, path: Path) -> list[CpuTimes]:
     cpus = []
     for line in text.splitlines():
         key, _, rest = line.partition(" ")
-        if key.startswith("cpu") and key[3:].isdigit():
+        if key.startswith("cpu") and key[3:].isdecimal():
             cpus.append(_parse_cpu_line(key[3:], rest.split(), path))
     if not cpus:
         raise malformed(path, "no per-CPU lines")

@@ -1,7 +1,7 @@
 """``llmon-mock twin docker``: serve the Docker Engine API twin until SIGTERM/SIGINT.
 
     llmon-mock twin docker [--listen 127.0.0.1:2375] [--stats-latency 1.0] [--cgroup v2|v1]
-                           [--containers N] [--host NAME] [--db PATH]
+                           [--containers N] [--host NAME] [--vllm-targets-file F] [--db PATH]
 
 ``--containers N`` adds N small synthetic containers (benchmarks); ``--stats-latency`` is how long a
 ``stats?stream=false`` call without one-shot takes, as the daemon's two-sample wait.
@@ -32,7 +32,8 @@ def _run(args: argparse.Namespace) -> int:
     host, port = parse_listen(args.listen)
     if not args.stats_latency >= 0:
         raise MockError(f"--stats-latency must be a number of seconds >= 0, got {args.stats_latency:g}")
-    world = World(Path(args.db), args.host, args.containers)
+    targets = Path(args.vllm_targets_file) if args.vllm_targets_file else None
+    world = World(Path(args.db), args.host, args.containers, targets)
     twin = DockerTwin(world, host=host, port=port, stats_latency=args.stats_latency, cgroup=args.cgroup)
     twin.start()
     wait_for_stop_signal()
@@ -56,4 +57,7 @@ def add_docker_twin(
         "--containers", type=_non_negative_int, default=0, help="extra synthetic containers (default: 0)"
     )
     parser.add_argument("--host", default=None, help="seeded hostname to serve (default: the first host)")
+    parser.add_argument(
+        "--vllm-targets-file", default=None, help="the vLLM twin's --targets-file: publish its engines' ports"
+    )
     parser.set_defaults(func=_run)

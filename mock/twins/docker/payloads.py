@@ -89,6 +89,20 @@ def _device_requests(state: ContainerState) -> list[dict[str, Any]] | None:
     ]
 
 
+def _published(binding: tuple[int, int] | None) -> list[dict[str, Any]]:
+    """``docker ps`` Ports: what the container publishes on the loopback (the vLLM engines)."""
+    if binding is None:
+        return []
+    return [{"IP": "127.0.0.1", "PrivatePort": binding[0], "PublicPort": binding[1], "Type": "tcp"}]
+
+
+def _port_map(binding: tuple[int, int] | None) -> dict[str, Any]:
+    """HostConfig.PortBindings / NetworkSettings.Ports of inspect."""
+    if binding is None:
+        return {}
+    return {f"{binding[0]}/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(binding[1])}]}
+
+
 def summary(state: ContainerState, snap: Snapshot) -> dict[str, Any]:
     seed = state.seed
     network = _network_name(state)
@@ -99,7 +113,7 @@ def summary(state: ContainerState, snap: Snapshot) -> dict[str, Any]:
         "ImageID": seed.image_id,
         "Command": seed.command,
         "Created": int(snap.wall(seed.created_offset_s)),
-        "Ports": [],
+        "Ports": _published(snap.port_binding(seed.name)),
         "Labels": seed.labels,
         "State": state.status,
         "Status": _status_text(state, snap),
@@ -155,17 +169,22 @@ def inspect(state: ContainerState, snap: Snapshot) -> dict[str, Any]:
             "CpuPeriod": 0,
             "CpuQuota": 0,
             "DeviceRequests": _device_requests(state),
+            "PortBindings": _port_map(snap.port_binding(seed.name)),
         },
         "Config": {
             "Hostname": seed.container_id[:12],
             "Image": seed.image,
             "Labels": seed.labels,
             "Cmd": args,
+            "ExposedPorts": {f"{binding[0]}/tcp": {}} if (binding := snap.port_binding(seed.name)) else None,
             "Healthcheck": {"Test": ["CMD-SHELL", "curl -fsS localhost/health"]}
             if seed.kind.healthcheck
             else None,
         },
-        "NetworkSettings": {"Networks": {_network_name(state): {"NetworkID": seed.container_id[::-1]}}},
+        "NetworkSettings": {
+            "Networks": {_network_name(state): {"NetworkID": seed.container_id[::-1]}},
+            "Ports": _port_map(snap.port_binding(seed.name)),
+        },
         "Mounts": [],
     }
 

@@ -163,7 +163,9 @@ class DockerTwin:
         cgroup: str = "v2",
         api_version: str = payloads.API_VERSION,
         tick: float = 0.25,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` is the wall clock of every timestamp served (a fixed one makes golden outputs)."""
         if cgroup not in ("v1", "v2"):
             raise MockError(f"--cgroup must be v1 or v2, got {cgroup!r}")
         if stats_latency < 0:
@@ -176,6 +178,7 @@ class DockerTwin:
         self.events = EventLog()
         self.stopping = threading.Event()
         self._tick = tick
+        self._clock = clock
         self._address = (host, port)
         self._snapshot_lock = threading.Lock()
         self._snapshot: Snapshot | None = None
@@ -185,7 +188,7 @@ class DockerTwin:
     # --- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> DockerTwin:
-        self._snapshot = self.world.snapshot(time.time())  # fails fast on an unusable database
+        self._snapshot = self.world.snapshot(self._clock())  # fails fast on an unusable database
         try:
             self._httpd = _Server(self._address, self)
         except OSError as exc:
@@ -240,7 +243,7 @@ class DockerTwin:
     # --- state -------------------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:
-        now = time.time()
+        now = self._clock()
         with self._snapshot_lock:
             if self._snapshot is None or now - self._snapshot.now > SNAPSHOT_REUSE_S:
                 self._snapshot = self.world.snapshot(now)
@@ -252,7 +255,7 @@ class DockerTwin:
         failure: str | None = None
         while not self.stopping.wait(self._tick):
             try:
-                current = self.world.snapshot(time.time())
+                current = self.world.snapshot(self._clock())
             except MockError as exc:
                 if str(exc) != failure:
                     log.error("cannot compute the containers' state; retrying", extra={"error": str(exc)})

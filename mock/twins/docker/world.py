@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mock.db import HostSeed, current_clock, load_snapshot, open_db, read_history
@@ -19,6 +19,7 @@ from mock.engine_containers import ContainerSeed, ContainerState, Kill, containe
 from mock.errors import MockError
 from mock.scenario import Scenario, get_scenario, load_scenarios
 from mock.seed.containers import CONTAINER_KINDS, compose_labels, kind_of
+from mock.twins.docker.vllm_ports import seeded_vllm_ports, vllm_port_bindings
 
 BENCH_PROJECT = "bench"
 
@@ -44,6 +45,11 @@ class Snapshot:
     scenario: str
     containers: tuple[ContainerState, ...]
     kills: dict[str, list[Kill]]  # by container name, global scenario time
+    ports: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (container, host) port: vLLM
+
+    def port_binding(self, name: str) -> tuple[int, int] | None:
+        """(container port, host port) the container publishes on 127.0.0.1, if any."""
+        return self.ports.get(name)
 
     def wall(self, tau: float) -> float:
         """Wall-clock time of a moment of global scenario time."""
@@ -133,13 +139,17 @@ def _host(seed: HostSeed) -> Host:
 class World:
     """Seeded containers of one host and their state on demand."""
 
-    def __init__(self, db_path: Path, hostname: str | None = None, extra: int = 0) -> None:
+    def __init__(
+        self, db_path: Path, hostname: str | None = None, extra: int = 0, vllm_targets: Path | None = None
+    ) -> None:
         self.db_path = db_path
+        self.vllm_targets = vllm_targets
         self.scenarios: dict[str, Scenario] = load_scenarios()
         with open_db(db_path) as conn:
             snapshot = load_snapshot(conn)
             host = snapshot.host_named(hostname) if hostname else snapshot.hosts[0]
             self.seeds = load_container_seeds(conn, host.id) + synthetic_containers(extra, snapshot.seed)
+            self.vllm_ports = seeded_vllm_ports(conn, host.id)
         self.host = _host(host)
         if not self.seeds:
             raise MockError(f"the mock database '{db_path}' has no containers for this host (re-seed it)")
@@ -154,5 +164,6 @@ class World:
         timeline = container_timeline(self.seeds, scenario, t, played)
         states = tuple(container_state(seed, timeline) for seed in self.seeds)
         return Snapshot(
-            now=now, tau=timeline.tau, scenario=scenario.name, containers=states, kills=timeline.kills
-        )
+            now=now, tau=timeline.tau, scenario=scenario.name, containers=states, kills=timeline.kills,
+            ports=vllm_port_bindings(self.vllm_ports, self.vllm_targets),
+        )  # fmt: skip

@@ -115,6 +115,33 @@ def test_failed_background_source_drops_its_snapshot(start_exporter: StartExport
     assert sample(text, "llmon_exporter_collect_errors_total", source="remote", reason="http_status") >= 1
 
 
+class _KeepsSnapshotWhenThrottled(BackgroundScriptedSource):
+    keep_snapshot_on = frozenset({"rate_limited"})
+
+
+def test_source_keeps_its_snapshot_on_the_reasons_it_lists(start_exporter: StartExporter) -> None:
+    """Told to wait (429): the last good figures stay served while up says the collection failed;
+    any other failure still drops them, and a success replaces them."""
+    source = _KeepsSnapshotWhenThrottled("remote")
+    server = start_exporter([source], **FAST)
+    wait_until(lambda: sample(scrape(server), "llmon_fake_remote_value") == 1, "the first snapshot")
+    source.value = 2  # what a successful call would now serve
+    source.error = CollectError("rate_limited", "upstream answered 429, retry after 30s")
+    calls = source.calls
+    wait_until(lambda: source.calls > calls + 1, "collections that fail")
+    text = scrape(server)
+    assert sample(text, "llmon_exporter_up", source="remote") == 0
+    assert sample(text, "llmon_exporter_collect_errors_total", source="remote", reason="rate_limited") >= 1
+    assert sample(text, "llmon_fake_remote_value") == 1
+
+    source.error = CollectError("http_status", "upstream answered 503")
+    wait_until(lambda: sample(scrape(server), "llmon_fake_remote_value") is None, "the snapshot dropped")
+
+    source.error = None
+    wait_until(lambda: sample(scrape(server), "llmon_fake_remote_value") == 2, "a fresh snapshot")
+    assert sample(scrape(server), "llmon_exporter_up", source="remote") == 1
+
+
 def test_errors_are_counted_by_reason_and_start_at_zero(start_exporter: StartExporter) -> None:
     source = ScriptedSource("flaky")
     server = start_exporter([source])

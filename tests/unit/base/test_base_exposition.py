@@ -126,12 +126,12 @@ def tricky_families() -> list[Metric]:
 
 
 def families_left_to_prometheus_client() -> list[Metric]:
-    """What the fast path declines: exemplars, native histograms, names outside [a-zA-Z_][a-zA-Z0-9_]*."""
+    """What the fast path declines: exemplars, native histograms, UTF-8 names, label names with colons."""
     exemplars = CounterMetricFamily("llmon_test_exemplars", "Counter with an exemplar.", labels=["code"])
     exemplars.add_metric(["200"], 3, exemplar=Exemplar({"trace_id": 'ab"c'}, 1.0, 1_700_000_000.5))
     buckets = HistogramMetricFamily("llmon_test_exemplar_buckets", "Histogram with exemplars.")
     buckets.add_metric([], [("1.0", 1, Exemplar({"id": "1"}, 0.5)), ("+Inf", 2)], sum_value=1.5)
-    colon = GaugeMetricFamily("llmon:test:recorded", "A recording-rule style name.", labels=["job"])
+    colon = GaugeMetricFamily("llmon_test_colon_label", "A label name with a colon.", labels=["a:b"])
     colon.add_metric(["a"], 1)
     dotted = GaugeMetricFamily("llmon.test.dotted", "A UTF-8 metric name.", value=2)
     label_name = Metric("llmon_test_odd_label", "A label name with a dash.", "gauge")
@@ -144,6 +144,39 @@ def families_left_to_prometheus_client() -> list[Metric]:
         native_histogram=NativeHistogram(24, 100, 0, 0.001, 4, (BucketSpan(0, 2),), None, (2, 1), None),
     )
     return [exemplars, buckets, colon, dotted, label_name, native]
+
+
+def colon_families() -> list[Metric]:
+    """vLLM's style: colons in metric names, a counter and a histogram among them."""
+    gauge = GaugeMetricFamily("vllm:kv_cache_usage_perc", "KV-cache usage.", labels=["model_name"])
+    gauge.add_metric(["m"], 0.5)
+    counter = CounterMetricFamily("vllm:prompt_tokens", "Prompt tokens.", labels=["model_name"])
+    counter.add_metric(["m"], 12, created=1_700_000_000.0)
+    histogram = HistogramMetricFamily("vllm:time_to_first_token_seconds", "TTFT.", labels=["model_name"])
+    histogram.add_metric(["m"], [("0.5", 1), ("+Inf", 2)], sum_value=1.5)
+    return [gauge, counter, histogram]
+
+
+def test_colon_names_come_out_identical_in_the_text_format() -> None:
+    assert generate_text(Families(colon_families())) == generate_latest(Families(colon_families()))
+
+
+def test_colon_names_keep_their_colons_in_openmetrics() -> None:
+    """prometheus_client 0.26 writes ``vllm_prompt_tokens_total`` under ``# TYPE vllm:prompt_tokens``;
+    Prometheus would store the underscored name and every query with vLLM's names would be empty."""
+    text = generate_openmetrics(Families(colon_families())).decode()
+    samples = [line.split("{")[0] for line in text.splitlines() if line and not line.startswith("#")]
+    assert samples == [
+        "vllm:kv_cache_usage_perc",
+        "vllm:prompt_tokens_total",
+        "vllm:prompt_tokens_created",
+        "vllm:time_to_first_token_seconds_bucket",
+        "vllm:time_to_first_token_seconds_bucket",
+        "vllm:time_to_first_token_seconds_count",
+        "vllm:time_to_first_token_seconds_sum",
+    ]
+    assert "# TYPE vllm:prompt_tokens counter" in text
+    assert text.replace(":", "_") == reference_openmetrics(colon_families()).decode().replace(":", "_")
 
 
 def reference_openmetrics(families: list[Metric]) -> bytes:

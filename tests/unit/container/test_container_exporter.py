@@ -163,6 +163,12 @@ def test_malformed_and_vanished_containers_are_counted_not_fatal(
 
     wait_for(lambda: errors("stats", "malformed") >= 2, what="two malformed stats")
     wait_for(lambda: errors("inspect", "gone") >= 1 and errors("stats", "gone") >= 1, what="gone counted")
+    # The same failures reach the base's error counter (as partial errors: the source stays up); a
+    # container removed after the list is the daemon answering 404.
+    now = exporter.samples()
+    base = {reason: value(now, "llmon_exporter_collect_errors_total", source="docker", reason=reason)
+            for reason in ("malformed", "http_status")}  # fmt: skip
+    assert base["malformed"] >= 2 and base["http_status"] >= 2
     assert value(samples, "llmon_container_cpu_usage_seconds_total", name="langfuse-redis-1") is None
     assert value(samples, "llmon_container_state", name="langfuse-redis-1", state="running") == 1.0
     assert value(samples, "llmon_exporter_up", source="docker") == 1.0

@@ -49,3 +49,16 @@ def test_every_console_script_and_scenario_is_documented() -> None:
 
 def test_readme_keeps_the_two_commands() -> None:
     assert "make demo" in README and "make test" in README
+
+
+def test_every_scenario_row_names_the_alerts_its_file_promises() -> None:
+    rows = {
+        line.split("|")[1].strip().strip("`"): line
+        for line in README.splitlines()
+        if line.startswith("| `") and line.count("|") >= 4
+    }
+    missing = {
+        name: [alert for alert in scenario.alerts if f"`{alert}`" not in rows.get(name, "")]
+        for name, scenario in load_scenarios().items()
+    }
+    assert {name: alerts for name, alerts in missing.items() if alerts} == {}

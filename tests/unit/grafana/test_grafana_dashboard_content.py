@@ -51,6 +51,24 @@ REQUIRED_TITLES = {
             "Time to first token percentiles", "Deployment health", "Top spending keys",
         },
     ),
+    "llmon-langfuse": (
+        "Quality and cost",
+        {
+            "Langfuse status", "Generations over time", "Cost per model", "Cost per 1k requests",
+            "Token usage", "Generation latency percentiles", "Time to first token percentiles",
+            "Score averages vs 7-day baseline", "Error and warning observations", "Ingestion lag",
+        },
+    ),
+    "llmon-vllm": (
+        "LLM serving",
+        {
+            "Engines up", "Request rate", "Running vs waiting", "Token throughput", "Time to first token",
+            "Inter-token latency", "End-to-end latency", "Time to first token heatmap",
+            "Inter-token latency heatmap", "End-to-end latency heatmap", "KV cache usage",
+            "Prefix cache hit ratio", "Preemptions", "Error ratio", "SLO burn rate", "Error budget remaining",
+            "Model metadata",
+        },
+    ),
 }  # fmt: skip
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,8 +37,15 @@ def _variable_selectors(dashboards: dict[str, dict[str, Any]]) -> dict[str, str]
 def test_iter_dashboard_queries_lists_every_target(committed_dashboards: dict[str, dict[str, Any]]) -> None:
     queries = iter_dashboard_queries(DASHBOARDS_DIR)
     expected = sum(len(p.get("targets", [])) for d in committed_dashboards.values() for p in d["panels"])
+    annotations = [
+        (uid, annotation["name"], annotation["expr"])
+        for uid, d in committed_dashboards.items()
+        for annotation in d["annotations"].get("list", [])
+        if "expr" in annotation
+    ]
 
-    assert len(queries) == expected
+    assert len(queries) == expected + len(annotations)
+    assert annotations and set(annotations) <= set(queries)  # the Containers events, run like panels
     assert (
         "llmon-server-health",
         "Memory total",
@@ -58,6 +67,19 @@ def test_every_dashboard_query_parses(committed_dashboards: dict[str, dict[str, 
     )
 
     assert promtool_syntax_errors(named) is None
+
+
+def test_an_annotation_named_like_a_panel_is_refused(tmp_path: Path) -> None:
+    """Scenarios name panels and annotations alike as "<uid>/<name>", so the two must not collide."""
+    dashboard = {
+        "uid": "clash",
+        "panels": [{"title": "Restarts", "targets": [{"expr": "up"}]}],
+        "annotations": {"list": [{"name": "Restarts", "expr": "changes(up[5m]) > 0"}]},
+    }
+    (tmp_path / "clash.json").write_text(json.dumps(dashboard))
+
+    with pytest.raises(ValueError, match="annotation 'Restarts' has the title of a panel"):
+        iter_dashboard_queries(tmp_path)
 
 
 @needs_promtool

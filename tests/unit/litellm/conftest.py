@@ -1,5 +1,5 @@
 """Fixtures for the LiteLLM twin and exporter tests: a seeded database with a frozen clock, the twin
-serving it over real HTTP on a free port, and the scenarios, with the one parked in tests/fixtures."""
+serving it over real HTTP on a free port, and the scenarios."""
 
 from __future__ import annotations
 
@@ -8,19 +8,16 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from litellm_support import MASTER_KEY, ORIGIN, SCENARIO_FIXTURES, SetClock
+from litellm_support import MASTER_KEY, ORIGIN, SetClock
 
 from mock.db import open_db, update_clock
-from mock.scenario import Scenario, load_scenario_file, load_scenarios
+from mock.scenario import Scenario, load_scenarios
 from mock.twins.litellm.server import LitellmTwin
 
 
 @pytest.fixture(scope="session")
 def scenarios() -> dict[str, Scenario]:
-    found = load_scenarios()
-    for path in sorted(SCENARIO_FIXTURES.glob("*.yml")):
-        found[path.stem] = load_scenario_file(path)
-    return found
+    return load_scenarios()
 
 
 @pytest.fixture

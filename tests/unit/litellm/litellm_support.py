@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 MASTER_KEY = "sk-llmon-test-MASTER-8c1f0e77a1"
 #: 05:00 UTC, so an hour of scenario time stays within day 0 and 20 hours cross midnight.
 ORIGIN = 1_790_000_000.0 - (1_790_000_000.0 % 86400) + 5 * 3600
-
-SCENARIO_FIXTURES = Path(__file__).parents[2] / "fixtures" / "litellm" / "scenarios"
 
 SetClock = Callable[..., None]

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from litellm_support import MASTER_KEY, SetClock
 from prometheus_client import Metric
+from prometheus_client.parser import text_string_to_metric_families
 
 from exporters.base import CollectError, ExporterServer, Source
 from exporters.litellm.__main__ import SPEC
@@ -145,7 +146,7 @@ def test_a_wrong_key_fails_once_per_backoff_without_a_storm(twin: LitellmTwin) -
 
 
 def test_429_retry_after_is_honoured(twin: LitellmTwin, set_clock: SetClock) -> None:
-    set_clock(10.0, "rate-limited")
+    set_clock(70.0, "rate-limited")  # the throttled phase
     now = [0.0]
     client = ProxyClient(httpx.Client(base_url=twin.url), MASTER_KEY, interval=1.0, clock=lambda: now[0])
     source = ActivitySource(client, {}, lambda: twin.clock.gateway().now)
@@ -157,9 +158,63 @@ def test_429_retry_after_is_honoured(twin: LitellmTwin, set_clock: SetClock) -> 
         except CollectError as exc:
             reasons.append(exc.reason)
         now[0] += 1.0
-    sent = sum(twin.api.requests.values())
     assert "rate_limited" in reasons
-    assert sent <= 5  # 4 admitted + the one 429; every later poll waited for Retry-After
+    assert _admin_requests(twin) <= 5  # 4 admitted + the one 429; every later poll waited for Retry-After
+
+
+def test_the_first_poll_reads_the_proxys_days_not_the_exporters(twin: LitellmTwin) -> None:
+    """With the exporter's clock a month off the proxy's, the baseline is still the proxy's today and
+    yesterday: the next poll, with nothing new in between, adds nothing."""
+    client = ProxyClient(httpx.Client(base_url=twin.url), MASTER_KEY, interval=1.0)
+    source = ActivitySource(client, {}, lambda: twin.clock.gateway().now - 30 * 86400)
+    first = _values(source.collect())
+    assert _team_total(first, "search") == 0.0
+    assert _team_total(_values(source.collect()), "search") == 0.0
+
+
+def _scraped(server: ExporterServer) -> Values:
+    return _values(text_string_to_metric_families(httpx.get(server.url + "/metrics").text))
+
+
+def _admin_requests(twin: LitellmTwin) -> int:
+    return sum(count for path, count in twin.api.requests.items() if not path.startswith("/health"))
+
+
+def test_while_rate_limited_the_last_figures_stay_served_and_the_wait_is_shown(
+    twin: LitellmTwin, set_clock: SetClock
+) -> None:
+    """A 429 leaves the last good snapshot in place (up 0, the error counted), shows the Retry-After
+    being waited out, and sends nothing more until it has passed."""
+    with ExporterServer(SPEC, _settings(twin.url, web_listen_address="127.0.0.1:0")) as server:
+        _wait_ready(server)
+        before = _scraped(server)
+        spend = ("llmon_litellm_team_spend_usd_total", (("team", "search"),))
+        budget = ("llmon_litellm_team_budget_spend_usd", (("team", "research"),))
+        assert spend in before and budget in before
+        set_clock(70.0, "rate-limited")  # throttled; the twin saw far more than 4 calls in the last minute
+        throttled = _wait_until(
+            lambda: _scraped(server),
+            lambda v: all(v[("llmon_exporter_up", (("source", s),))] == 0 for s in ("admin", "activity")),
+        )
+        assert throttled[spend] == before[spend] and throttled[budget] == before[budget]
+        assert throttled[("llmon_litellm_rate_limited_responses_total", ())] >= 1
+        wait = throttled[("llmon_litellm_backoff_seconds", (("reason", "rate_limited"),))]
+        assert 0 < wait <= 60
+        errors = ("llmon_exporter_collect_errors_total", (("reason", "rate_limited"), ("source", "activity")))
+        assert throttled[errors] >= 1
+        sent = _admin_requests(twin)
+        skipped = ("llmon_litellm_requests_skipped_total", (("reason", "rate_limited"),))
+        later = _wait_until(lambda: _scraped(server), lambda v: v[skipped] >= throttled[skipped] + 3)
+        assert _admin_requests(twin) == sent  # three more polls held back, none sent
+        assert later[spend] == before[spend]
+
+
+def _wait_until(read: Callable[[], Values], done: Callable[[Values], bool]) -> Values:
+    deadline = time.monotonic() + 30
+    while not done(value := read()):
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.05)
+    return value
 
 
 def _transport_sources(handler: Callable[[httpx.Request], httpx.Response]) -> list[Source]:
@@ -228,6 +283,8 @@ def test_a_page_count_that_changes_while_reading_drops_the_poll() -> None:
     pages = iter([2, 3])
 
     def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/health"):
+            return httpx.Response(200, json="I'm alive!")
         return httpx.Response(200, json={"results": [], "metadata": {"total_pages": next(pages, 3)}})
 
     with pytest.raises(CollectError) as caught:

@@ -156,7 +156,7 @@ def test_budget_resets_at_the_period_boundary(twin: LitellmTwin, set_clock: SetC
 
 
 def test_rate_limited_scenario_answers_429_with_retry_after(twin: LitellmTwin, set_clock: SetClock) -> None:
-    set_clock(10.0, "rate-limited")
+    set_clock(70.0, "rate-limited")  # the throttled phase
     statuses = [_get(twin, "/model/info", headers=AUTH) for _ in range(6)]
     assert [r.status_code for r in statuses] == [200] * 4 + [429] * 2
     throttled = statuses[-1]

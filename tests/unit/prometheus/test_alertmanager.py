@@ -258,6 +258,49 @@ def test_inhibition_keeps_only_the_worst_severity_per_target(alertmanager: str) 
 
 
 @pytest.mark.integration
+def test_exhausted_litellm_budget_hides_only_its_own_nearly_exhausted_warning(alertmanager: str) -> None:
+    """Same gateway and same team (or key): only the exhausted alert notifies. Another team, a key of
+    the exhausted team, or the same team on another gateway keeps its warning."""
+    gateway, other_gateway = "litellm-exporter:9875", "litellm-exporter-2:9875"
+
+    def budget(alertname: str, severity: str, instance: str, **owner: str) -> dict[str, Any]:
+        return {"labels": {"alertname": alertname, "severity": severity, "job": "llmon-litellm",
+                           "instance": instance, **owner}}  # fmt: skip
+
+    posted = [
+        budget("LitellmBudgetExhausted", "critical", gateway, team="research"),
+        budget("LitellmBudgetNearlyExhausted", "warning", gateway, team="research"),
+        budget("LitellmBudgetNearlyExhausted", "warning", gateway, team="support"),
+        budget("LitellmBudgetNearlyExhausted", "warning", other_gateway, team="research"),
+        budget("LitellmBudgetExhausted", "critical", gateway, key="ci-bot"),
+        budget("LitellmBudgetNearlyExhausted", "warning", gateway, key="ci-bot"),
+        budget("LitellmBudgetNearlyExhausted", "warning", gateway, key="research-notebook"),
+    ]
+    httpx.post(f"{alertmanager}/api/v2/alerts", json=posted, timeout=5).raise_for_status()
+    expected = {
+        ("LitellmBudgetExhausted", gateway, "team=research"): "active",
+        ("LitellmBudgetNearlyExhausted", gateway, "team=research"): "suppressed",
+        ("LitellmBudgetNearlyExhausted", gateway, "team=support"): "active",
+        ("LitellmBudgetNearlyExhausted", other_gateway, "team=research"): "active",
+        ("LitellmBudgetExhausted", gateway, "key=ci-bot"): "active",
+        ("LitellmBudgetNearlyExhausted", gateway, "key=ci-bot"): "suppressed",
+        ("LitellmBudgetNearlyExhausted", gateway, "key=research-notebook"): "active",
+    }
+    last: dict[tuple[str, str, str], str] = {}
+
+    def settled() -> bool:
+        alerts = httpx.get(f"{alertmanager}/api/v2/alerts", timeout=5).json()
+        for alert in alerts:
+            labels = alert["labels"]
+            owner = f"team={labels['team']}" if "team" in labels else f"key={labels.get('key')}"
+            last[(labels["alertname"], labels["instance"], owner)] = alert["status"]["state"]
+        return last == expected
+
+    _eventually(settled)
+    assert last == expected
+
+
+@pytest.mark.integration
 def test_watchdog_reaches_the_dead_mans_switch_at_once(
     alertmanager: str, webhook_sink: tuple[str, queue.Queue[Notification]]
 ) -> None:

@@ -21,6 +21,8 @@ CONTRACT_TARGETS = {
     "llmon-gpu": ["gpu-exporter:9872"],
     "llmon-container": ["container-exporter:9873"],
     "llmon-litellm": ["litellm-exporter:9875"],
+    "llmon-langfuse": ["langfuse-exporter:9876"],
+    "llmon-vllm": ["vllm-exporter:9874"],
     "prometheus": ["prometheus:9090"],
     "alertmanager": ["alertmanager:9093"],
 }

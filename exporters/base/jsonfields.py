@@ -1,8 +1,5 @@
-"""Reading LiteLLM's JSON defensively: versions differ in which fields exist and what may be null.
-
-Budgets arrive as numbers, null, strings ("inf", "1e3") or JSON's Infinity; "no budget" in any of those
-spellings becomes None so no series is emitted (absence is how the rules see "unlimited").
-"""
+"""Reading upstream JSON defensively: versions differ in which fields exist, what may be null, and
+whether numbers arrive as numbers or as strings (ClickHouse sends 64-bit integers as JSON strings)."""
 
 from __future__ import annotations
 
@@ -10,11 +7,12 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from exporters.base import CollectError
+from .errors import CollectError
 
 
 def number(value: Any) -> float | None:
-    """A finite float, or None for null, missing, non-numbers and infinities."""
+    """A finite float from a number or a numeric string; None for null, missing, booleans, non-numbers
+    and infinities (booleans are not numbers here: ``True`` is never a count)."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int | float):
@@ -30,14 +28,14 @@ def number(value: Any) -> float | None:
 
 
 def timestamp(value: Any) -> float | None:
-    """Unix seconds from LiteLLM's ISO datetimes (with or without offset, "Z" allowed)."""
+    """Unix seconds from an ISO 8601 datetime (with or without offset, "Z" allowed; naive means UTC)."""
     if not isinstance(value, str) or not value:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if parsed.tzinfo is None:  # LiteLLM writes naive datetimes in UTC
+    if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
 
