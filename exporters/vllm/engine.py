@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -37,6 +38,10 @@ IDENTITY_REFRESH_S = 60.0
 START_TIME_SLACK_S = 1.0
 #: Reasons after which the engine is not asked anything else this cycle.
 DOWN_REASONS = ("timeout", "unreachable")
+#: An engine call's failure as a reason of llmon_exporter_collect_errors_total (exporters.base.REASONS):
+#: the per-engine detail stays in llmon_vllm_scrape_errors_total; anything the body got wrong is
+#: "malformed".
+COLLECT_REASONS = {"timeout": "timeout", "unreachable": "unreachable", "http_status": "http_status"}
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,14 @@ class EnginePoller:
         self._http = http
         self._timeout = timeout
         self._clock = clock
+        self._partial: Counter[str] = Counter()
+        self._partial_lock = threading.Lock()
+
+    def take_partial_errors(self) -> Counter[str]:
+        """Failed engine calls since the last take, by collect-error reason (see Source)."""
+        with self._partial_lock:
+            taken, self._partial = self._partial, Counter()
+        return taken
 
     def poll(self, state: EngineState) -> None:
         started = self._clock()
@@ -170,6 +183,8 @@ class EnginePoller:
 
     def _failed(self, state: EngineState, endpoint: str, error: PageError) -> None:
         state.errors[(endpoint, error.reason)] += 1
+        with self._partial_lock:
+            self._partial[COLLECT_REASONS.get(error.reason, "malformed")] += 1
         log.debug(
             "engine call failed",
             extra={"deployment": state.target.deployment, "endpoint": endpoint, "error": error.message},

@@ -10,7 +10,7 @@ forgotten with their series; an engine whose deployment now points elsewhere sta
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
 from prometheus_client import Metric
@@ -42,6 +42,10 @@ class EnginesSource(Source):
             self._served = [(s.target.deployment, m) for s in states for m in s.models]
         families = [*engine_families(states), *own_families(states, self._registry)]
         return iter(families)
+
+    def take_partial_errors(self) -> Mapping[str, int]:
+        """Engines that failed count in llmon_exporter_collect_errors_total without failing the fleet."""
+        return self._poller.take_partial_errors()
 
     def served_models(self) -> list[tuple[str, ServedModel]]:
         """(deployment, model) of every engine as of the last cycle, for the metadata source."""

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mock.errors import MockError
-from mock.twins import wait_for_stop_signal
 
 ENV_PREFIX = "LLMON_MOCK_LANGFUSE_"
 
@@ -64,13 +63,7 @@ def _run(args: argparse.Namespace) -> int:
         cloud_plan=args.cloud_plan,
         history_traces=args.history_traces,
     )
-    try:
-        twin.start()
-    except OSError as exc:
-        raise MockError(f"--listen: cannot listen on {args.listen}: {exc.strerror}") from None
-    wait_for_stop_signal()
-    twin.stop()
-    return 0
+    return twin.serve_until_signal(args.listen)
 
 
 def add_langfuse_twin(

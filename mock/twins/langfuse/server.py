@@ -18,11 +18,10 @@ import hmac
 import json
 import logging
 import re
-import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -48,6 +47,7 @@ from mock.twins.langfuse.routes import (
 from mock.twins.langfuse.shapes import OBSERVATION_V2_GROUPS, SCORE_V3_GROUPS, TRACE_FIELD_GROUPS, Shapes, iso
 from mock.twins.langfuse.state import Moment, TwinClock
 from mock.twins.langfuse.world import load_world
+from mock.twins.served import ServedTwin, TwinHttpServer
 
 log = logging.getLogger("llmon.mock.twin.langfuse")
 DEFAULT_VERSIONS = {"v4": "4.16.0", "v3": "3.225.4", "v2": "2.95.12"}
@@ -536,7 +536,7 @@ def _score_filter(query: dict[str, list[str]]) -> listing.RowFilter | None:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _TwinHttpServer
+    server: TwinHttpServer
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
@@ -568,13 +568,11 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("request", extra={"method": method, "path": urlsplit(self.path).path, "status": status})
 
 
-class _TwinHttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    api: LangfuseApi
-
-
-class LangfuseTwin:
+class LangfuseTwin(ServedTwin):
     """Start with ``start()`` (binds; port 0 picks a free one), stop with ``stop()``; a context manager."""
+
+    twin_name = "langfuse"
+    handler = _Handler
 
     def __init__(
         self,
@@ -601,39 +599,4 @@ class LangfuseTwin:
             events_only=events_only,
             cloud_plan=cloud_plan,
         )
-        self._address = (host, port)
-        self._httpd: _TwinHttpServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> LangfuseTwin:
-        self._httpd = _TwinHttpServer(self._address, _Handler)
-        self._httpd.api = self.api
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.1,), daemon=True)
-        self._thread.start()
-        log.info("langfuse twin listening", extra={"address": f"{self._address[0]}:{self.port}"})
-        return self
-
-    @property
-    def port(self) -> int:
-        if self._httpd is None:
-            raise RuntimeError("the twin is not started")
-        return int(self._httpd.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://{self._address[0]}:{self.port}"
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def __enter__(self) -> LangfuseTwin:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(host, port)

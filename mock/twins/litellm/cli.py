@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mock.errors import MockError
-from mock.twins import wait_for_stop_signal
 
 MASTER_KEY_ENV = "LLMON_MOCK_LITELLM_MASTER_KEY"
 
@@ -43,13 +42,7 @@ def _run(args: argparse.Namespace) -> int:
     key = read_master_key(args.master_key_file)
     host, port = parse_listen(args.listen)
     twin = LitellmTwin(Path(args.db), key, host, port)
-    try:
-        twin.start()
-    except OSError as exc:
-        raise MockError(f"--listen: cannot listen on {args.listen}: {exc.strerror}") from None
-    wait_for_stop_signal()
-    twin.stop()
-    return 0
+    return twin.serve_until_signal(args.listen)
 
 
 def add_litellm_twin(

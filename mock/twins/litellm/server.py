@@ -21,7 +21,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -32,6 +32,7 @@ from mock.twins.litellm import shapes
 from mock.twins.litellm.promtext import render_metrics
 from mock.twins.litellm.state import Gateway, Timeline, compute_gateway
 from mock.twins.litellm.world import World, history_rows, load_world
+from mock.twins.served import ServedTwin, TwinHttpServer
 
 log = logging.getLogger("llmon.mock.twin.litellm")
 RATE_WINDOW_S = 60.0
@@ -324,7 +325,7 @@ class _Text(str):
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _TwinHttpServer
+    server: TwinHttpServer
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
@@ -359,13 +360,11 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("request", extra={"method": method, "path": urlsplit(self.path).path, "status": status})
 
 
-class _TwinHttpServer(ThreadingHTTPServer):
-    daemon_threads = True
-    api: LitellmApi
-
-
-class LitellmTwin:
+class LitellmTwin(ServedTwin):
     """Start with ``start()`` (binds; port 0 picks a free one), stop with ``stop()``."""
+
+    twin_name = "litellm"
+    handler = _Handler
 
     def __init__(
         self,
@@ -379,39 +378,4 @@ class LitellmTwin:
             world = load_world(conn)
         self.clock = GatewayClock(db_path, world, scenarios or load_scenarios())
         self.api = LitellmApi(db_path, master_key, self.clock)
-        self._address = (host, port)
-        self._httpd: _TwinHttpServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> LitellmTwin:
-        self._httpd = _TwinHttpServer(self._address, _Handler)
-        self._httpd.api = self.api
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.1,), daemon=True)
-        self._thread.start()
-        log.info("litellm twin listening", extra={"address": f"{self._address[0]}:{self.port}"})
-        return self
-
-    @property
-    def port(self) -> int:
-        if self._httpd is None:
-            raise RuntimeError("the twin is not started")
-        return int(self._httpd.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://{self._address[0]}:{self.port}"
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
-
-    def __enter__(self) -> LitellmTwin:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(host, port)

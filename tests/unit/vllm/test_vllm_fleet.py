@@ -91,6 +91,14 @@ def test_each_failure_is_counted_on_its_own_engine_and_the_healthy_ones_are_serv
                 root="/adapters/sql-lora", parent=MODEL) == 1  # fmt: skip
     assert _get(values, "llmon_vllm_legacy_families", deployment="legacy") == 3
     assert _get(values, "llmon_vllm_targets", discovery="static") == 8
+    # The same failures reach llmon_exporter_collect_errors_total, by collect reason, exactly once.
+    assert source.take_partial_errors() == {
+        "malformed": 3,  # not_prometheus, truncated twice
+        "timeout": 1,
+        "http_status": 1,
+        "unreachable": 1,
+    }
+    assert source.take_partial_errors() == {}
 
 
 def test_unhealthy_engine_keeps_its_metrics_but_shows_not_healthy(engines: Callable[..., FakeEngine]) -> None:
