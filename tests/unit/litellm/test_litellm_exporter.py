@@ -192,12 +192,13 @@ def test_while_rate_limited_the_last_figures_stay_served_and_the_wait_is_shown(
         budget = ("llmon_litellm_team_budget_spend_usd", (("team", "research"),))
         assert spend in before and budget in before
         set_clock(70.0, "rate-limited")  # throttled; the twin saw far more than 4 calls in the last minute
+        # The rate-limit figures come from the health source, on its own loop: wait for both to agree.
         throttled = _wait_until(
             lambda: _scraped(server),
-            lambda v: all(v[("llmon_exporter_up", (("source", s),))] == 0 for s in ("admin", "activity")),
+            lambda v: all(v[("llmon_exporter_up", (("source", s),))] == 0 for s in ("admin", "activity"))
+            and v[("llmon_litellm_rate_limited_responses_total", ())] >= 1,
         )
         assert throttled[spend] == before[spend] and throttled[budget] == before[budget]
-        assert throttled[("llmon_litellm_rate_limited_responses_total", ())] >= 1
         wait = throttled[("llmon_litellm_backoff_seconds", (("reason", "rate_limited"),))]
         assert 0 < wait <= 60
         errors = ("llmon_exporter_collect_errors_total", (("reason", "rate_limited"), ("source", "activity")))
