@@ -68,6 +68,15 @@ class Query:
     table: bool = False
 
 
+QUANTILES = (0.5, 0.9, 0.99)
+
+
+def percentile_queries(histogram: str, *matchers: str) -> list[Query]:
+    """p50, p90 and p99 of a histogram's buckets summed over every other label, one query each."""
+    buckets = f"sum by (le) (rate({selector(histogram + '_bucket', *matchers)}{RATE_WINDOW}))"
+    return [Query(f"histogram_quantile({q}, {buckets})", f"p{round(q * 100)}") for q in QUANTILES]
+
+
 @dataclass(frozen=True)
 class Section:
     """A dashboard row: its title and the panels below it, left to right."""

@@ -12,15 +12,13 @@ trails the application by the ingestion lag drawn at the bottom.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from grafana.dashboards_src.common import (
-    RATE_WINDOW,
     UP_DOWN,
     DashboardModel,
     Query,
     Section,
     label_values,
+    percentile_queries,
     query_variable,
     rate,
     scope_variables,
@@ -44,7 +42,6 @@ UP_VALUES = {"1": ("Up", "green"), "0": ("Down", "red")}
 ERROR_STEPS = ((None, "green"), (0.02, "orange"), (0.05, "red"))
 # LangfuseIngestionLagging fires above 10 minutes.
 LAG_STEPS = ((None, "green"), (120, "orange"), (600, "red"))
-QUANTILES = (0.5, 0.9, 0.99)
 
 
 def _per_model(counter: str) -> str:
@@ -173,11 +170,6 @@ def _cost() -> Section:
     )
 
 
-def _percentiles(metric: str) -> Sequence[Query]:
-    buckets = f"sum by (le) (rate({selector(metric + '_bucket', MODEL)}{RATE_WINDOW}))"
-    return [Query(f"histogram_quantile({q}, {buckets})", f"p{round(q * 100)}") for q in QUANTILES]
-
-
 def _latency() -> Section:
     return Section(
         "Latency",
@@ -187,7 +179,7 @@ def _latency() -> Section:
                 description="Duration of a generation from start to end as Langfuse recorded it, "
                 "selected models together.",
                 unit="s",
-                queries=_percentiles("llmon_langfuse_generation_latency_seconds"),
+                queries=percentile_queries("llmon_langfuse_generation_latency_seconds", MODEL),
                 min_value=0,
             ),
             timeseries_panel(
@@ -195,7 +187,7 @@ def _latency() -> Section:
                 description="Time from a generation's start to its first streamed token (streamed "
                 "generations only), selected models together.",
                 unit="s",
-                queries=_percentiles("llmon_langfuse_time_to_first_token_seconds"),
+                queries=percentile_queries("llmon_langfuse_time_to_first_token_seconds", MODEL),
                 min_value=0,
             ),
         ],

@@ -12,8 +12,6 @@ requests counter at 0 for every model and provider, and a cooldown counter for e
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from grafana.dashboards_src.common import (
     HIGH_IS_BAD,
     RATE_WINDOW,
@@ -25,6 +23,7 @@ from grafana.dashboards_src.common import (
     bargauge_panel,
     dashboard,
     label_values,
+    percentile_queries,
     query_variable,
     rate,
     scope_variables,
@@ -48,7 +47,6 @@ UP_VALUES = {"1": ("Up", "green"), "0": ("Down", "red")}
 STATE_VALUES = {"0": ("Healthy", "green"), "1": ("Partial outage", "orange"), "2": ("Outage", "red")}
 COUNT_BAD = ((None, "green"), (1, "red"))
 FAILURE_STEPS = ((None, "green"), (0.05, "orange"), (0.10, "red"))
-QUANTILES = (0.5, 0.9, 0.99)
 
 
 def _ratio(failed: str, total: str, by: str) -> str:
@@ -308,11 +306,6 @@ def _traffic() -> Section:
     return Section("Requests and tokens", [*_per("model", MODEL), *_per("provider")])
 
 
-def _percentiles(metric: str) -> Sequence[Query]:
-    buckets = f"sum by (le) (rate({selector(metric + '_bucket', MODEL_GROUP)}{RATE_WINDOW}))"
-    return [Query(f"histogram_quantile({q}, {buckets})", f"p{round(q * 100)}") for q in QUANTILES]
-
-
 def _latency() -> Section:
     return Section(
         "Latency (LiteLLM /metrics)",
@@ -322,7 +315,7 @@ def _latency() -> Section:
                 description="Total time of a request through the proxy, selected models together "
                 "(LiteLLM's histogram; needs the exporter's --scrape-metrics).",
                 unit="s",
-                queries=_percentiles("llmon_litellm_request_latency_seconds"),
+                queries=percentile_queries("llmon_litellm_request_latency_seconds", MODEL_GROUP),
                 min_value=0,
             ),
             timeseries_panel(
@@ -330,7 +323,7 @@ def _latency() -> Section:
                 description="Time to the first token of streamed calls, selected models together "
                 "(LiteLLM's histogram; needs --scrape-metrics).",
                 unit="s",
-                queries=_percentiles("llmon_litellm_time_to_first_token_seconds"),
+                queries=percentile_queries("llmon_litellm_time_to_first_token_seconds", MODEL_GROUP),
                 min_value=0,
             ),
         ],
