@@ -6,9 +6,13 @@ SIGTERM or SIGINT; the helpers here are that shared lifetime.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
+from pathlib import Path
 from types import FrameType
+
+from mock.errors import MockError
 
 
 def stop_on_signals(stop: threading.Event) -> None:
@@ -26,3 +30,19 @@ def wait_for_stop_signal() -> None:
     stop = threading.Event()
     stop_on_signals(stop)
     stop.wait()
+
+
+def read_secret(flag: str, path: str | None, env: str | None) -> str | None:
+    """A key from its file (trailing newline dropped) or environment variable; None when neither is given."""
+    if path:
+        try:
+            key = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise MockError(f"--{flag}: cannot read {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            raise MockError(f"--{flag}: {path} is not UTF-8 text") from None
+        if not key:
+            raise MockError(f"--{flag}: {path} is empty")
+        return key
+    value = os.environ.get(env, "").strip() if env else ""
+    return value or None

@@ -9,44 +9,28 @@ route answers 403, as Langfuse does for organisation-scoped keys.
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from mock.errors import MockError
+from mock.twins import read_secret
 
 ENV_PREFIX = "LLMON_MOCK_LANGFUSE_"
-
-
-def read_key(flag: str, path: str | None, env: str | None) -> str | None:
-    """A key from its file (trailing newline dropped) or environment variable; None when neither is given."""
-    if path:
-        try:
-            key = Path(path).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise MockError(f"--{flag}: cannot read {path}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise MockError(f"--{flag}: {path} is not UTF-8 text") from None
-        if not key:
-            raise MockError(f"--{flag}: {path} is empty")
-        return key
-    value = os.environ.get(env, "").strip() if env else ""
-    return value or None
 
 
 def _run(args: argparse.Namespace) -> int:
     from mock.control import parse_listen  # noqa: PLC0415 - keeps `llmon-mock --help` light
     from mock.twins.langfuse.server import Keys, LangfuseTwin  # noqa: PLC0415
 
-    public = read_key("public-key-file", args.public_key_file, f"{ENV_PREFIX}PUBLIC_KEY")
-    secret = read_key("secret-key-file", args.secret_key_file, f"{ENV_PREFIX}SECRET_KEY")
+    public = read_secret("public-key-file", args.public_key_file, f"{ENV_PREFIX}PUBLIC_KEY")
+    secret = read_secret("secret-key-file", args.secret_key_file, f"{ENV_PREFIX}SECRET_KEY")
     if not public or not secret:
         raise MockError(
             f"give the project keys with --public-key-file and --secret-key-file (or {ENV_PREFIX}PUBLIC_KEY "
             f"and {ENV_PREFIX}SECRET_KEY)"
         )
-    org_public = read_key("org-public-key-file", args.org_public_key_file, None)
-    org_secret = read_key("org-secret-key-file", args.org_secret_key_file, None)
+    org_public = read_secret("org-public-key-file", args.org_public_key_file, None)
+    org_secret = read_secret("org-secret-key-file", args.org_secret_key_file, None)
     if (org_public is None) != (org_secret is None):
         raise MockError("--org-public-key-file and --org-secret-key-file go together")
     if args.history_traces is not None and args.history_traces < 0:

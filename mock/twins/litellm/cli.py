@@ -8,32 +8,21 @@ The master key comes from ``--master-key-file`` or the environment variable
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 from mock.errors import MockError
+from mock.twins import read_secret
 
 MASTER_KEY_ENV = "LLMON_MOCK_LITELLM_MASTER_KEY"
 
 
 def read_master_key(path: str | None) -> str:
-    """The key from the file (trailing newline dropped) or the environment; one-line errors."""
-    if path:
-        try:
-            key = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
-        except OSError as exc:
-            raise MockError(f"--master-key-file: cannot read {path}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise MockError(f"--master-key-file: {path} is not UTF-8 text") from None
-        if not key.strip():
-            raise MockError(f"--master-key-file: {path} is empty")
-        return key.strip()
-    key = os.environ.get(MASTER_KEY_ENV, "").strip()
-    if not key:
+    """The key from the file (surrounding whitespace dropped) or the environment; one-line errors."""
+    key = read_secret("master-key-file", path, MASTER_KEY_ENV)
+    if key is None:
         raise MockError(f"give the master key with --master-key-file or {MASTER_KEY_ENV}")
     return key
-
 
 def _run(args: argparse.Namespace) -> int:
     from mock.control import parse_listen  # noqa: PLC0415 - keeps `llmon-mock --help` light
